@@ -1,0 +1,40 @@
+# pvecfs build, run and test targets.
+GO      ?= go
+BIN     := bin
+DATA    ?= ./data
+API     ?= 127.0.0.1:8006
+RAFT    ?= 127.0.0.1:5405
+FUZZTIME ?= 3s
+
+.PHONY: build run test unit vet fuzz-short cluster cluster-down bench clean
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+run: build
+	$(BIN)/pvecfs serve --data-dir $(DATA) --api-addr $(API) --raft-addr $(RAFT)
+
+# test runs every test: vet, unit tests with the race detector (this includes the
+# multi-process cluster tests under tests/), and a short run of each fuzz target.
+test: vet unit fuzz-short
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+fuzz-short:
+	@scripts/fuzz.sh $(FUZZTIME)
+
+cluster: build
+	scripts/cluster.sh up
+
+cluster-down:
+	scripts/cluster.sh down
+
+bench: build
+	scripts/bench.sh
+
+clean:
+	rm -rf $(BIN)
