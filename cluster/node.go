@@ -572,4 +572,3 @@ func (n *Node) Rejoin(tlsm TLSMaterial) error {
 	n.rpc.closeAll()
 	return n.startRaft(false)
 }
-
