@@ -114,7 +114,7 @@ func (m *Mux) Listener(kind byte) net.Listener {
 	}
 	l := &listener{m: m, kind: kind, ch: make(chan net.Conn), done: make(chan struct{})}
 	if m.closed {
-		close(l.done)
+		l.once.Do(func() { close(l.done) })
 		return l
 	}
 	m.listeners[kind] = l

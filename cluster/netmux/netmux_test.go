@@ -473,8 +473,12 @@ func TestMuxClose(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	if _, err := m.Listener(KindRPC).Accept(); !errors.Is(err, net.ErrClosed) {
+	late := m.Listener(KindRPC)
+	if _, err := late.Accept(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Listener after Close: Accept = %v, want net.ErrClosed", err)
+	}
+	if err := late.Close(); err != nil {
+		t.Errorf("Close of a listener made after Close: %v", err)
 	}
 	if _, err := dialer(cliCfg).Dial(ctxTimeout(t, 2*time.Second), addr, KindRaft); err == nil {
 		t.Error("Dial to a closed Mux succeeded")
