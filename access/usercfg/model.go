@@ -1,0 +1,327 @@
+package usercfg
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/pvecfs/pvecfs/access/privs"
+)
+
+// Set is an unordered set of strings. A nil Set is empty for reading.
+type Set map[string]struct{}
+
+// Has reports whether k is in the set.
+func (s Set) Has(k string) bool {
+	_, ok := s[k]
+	return ok
+}
+
+// Sorted returns the members in byte order.
+func (s Set) Sorted() []string {
+	out := make([]string, 0, len(s))
+	for k := range s {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Clone returns a copy of the set (nil stays nil).
+func (s Set) Clone() Set {
+	if s == nil {
+		return nil
+	}
+	c := make(Set, len(s))
+	for k := range s {
+		c[k] = struct{}{}
+	}
+	return c
+}
+
+// Config is a parsed user.cfg. It is immutable once built: to change it, copy
+// the level you change (Clone) and replace the pointer in a copied parent.
+type Config struct {
+	// Users maps a user ID to the user; root@pam is always present.
+	Users map[string]*User
+	// Groups maps a group ID to the group.
+	Groups map[string]*Group
+	// Roles maps a role ID to its privileges, built-in roles included.
+	Roles map[string]*Role
+	// Pools maps a pool ID (a, a/b, a/b/c) to the pool.
+	Pools map[string]*Pool
+	// VMs maps a VMID (decimal string) to the pool that holds it.
+	VMs map[string]string
+	// ACL is the root node ("/") of the ACL tree; never nil.
+	ACL *ACLNode
+}
+
+// User is one user: line with its tokens.
+type User struct {
+	// Enable is the enable flag.
+	Enable bool
+	// Expire is the expiry in epoch seconds, 0 for never.
+	Expire int64
+	// Firstname is the decoded first name.
+	Firstname string
+	// Lastname is the decoded last name.
+	Lastname string
+	// Email is the raw e-mail address.
+	Email string
+	// Comment is the decoded comment.
+	Comment string
+	// Keys is the raw two-factor keys field ("x" = entries in tfa.cfg).
+	Keys string
+	// Groups is the set of defined groups that list the user as a member.
+	Groups Set
+	// Tokens maps a token sub-ID to the token.
+	Tokens map[string]*Token
+}
+
+// Token is one API token (token: line).
+type Token struct {
+	// Privsep is the privilege separation flag.
+	Privsep bool
+	// Expire is the expiry in epoch seconds, 0 for never.
+	Expire int64
+	// Comment is the decoded comment.
+	Comment string
+}
+
+// Group is one group: line.
+type Group struct {
+	// Users is the member set; members need not be defined users.
+	Users Set
+	// Comment is the decoded comment.
+	Comment string
+}
+
+// Role is a role's privilege set.
+type Role struct {
+	// Privs is the set of privilege names.
+	Privs Set
+}
+
+// Pool is one pool, given by a pool: line or implied as a parent.
+type Pool struct {
+	// Comment is the decoded comment.
+	Comment string
+	// Parent is the parent pool ID, "" for a top-level pool.
+	Parent string
+	// VMs is the set of member VMIDs (decimal strings).
+	VMs Set
+	// Storage is the set of member storage IDs.
+	Storage Set
+	// Pools is the set of direct child pool IDs (full IDs, e.g. "a/b").
+	Pools Set
+}
+
+// RoleMap maps a role ID to its propagate flag.
+type RoleMap map[string]bool
+
+// ACLNode is one node of the ACL tree: the entries at its path and its
+// children by path component.
+type ACLNode struct {
+	// Users maps a user ID to its roles at this path.
+	Users map[string]RoleMap
+	// Groups maps a group ID (without '@') to its roles at this path.
+	Groups map[string]RoleMap
+	// Tokens maps a full token ID to its roles at this path.
+	Tokens map[string]RoleMap
+	// Children maps a path component to the child node.
+	Children map[string]*ACLNode
+}
+
+// builtinRoles are shared, immutable Role values for the built-in roles.
+var builtinRoles = func() map[string]*Role {
+	m := make(map[string]*Role, len(privs.BuiltinRoles))
+	for name, list := range privs.BuiltinRoles {
+		s := make(Set, len(list))
+		for _, p := range list {
+			s[p] = struct{}{}
+		}
+		m[name] = &Role{Privs: s}
+	}
+	return m
+}()
+
+// BuiltinRole returns the shared Role of a built-in role, or nil.
+func BuiltinRole(name string) *Role { return builtinRoles[name] }
+
+// New returns the configuration of an empty user.cfg: the built-in roles,
+// root@pam (enabled) and an empty ACL root.
+func New() *Config {
+	c := &Config{
+		Users:  map[string]*User{"root@pam": {Enable: true}},
+		Groups: map[string]*Group{},
+		Roles:  make(map[string]*Role, len(builtinRoles)),
+		Pools:  map[string]*Pool{},
+		VMs:    map[string]string{},
+		ACL:    &ACLNode{},
+	}
+	for k, v := range builtinRoles {
+		c.Roles[k] = v
+	}
+	return c
+}
+
+// Clone returns a shallow copy: new top-level maps sharing the same values
+// and the same ACL root. Replace, do not modify, shared values.
+func (c *Config) Clone() *Config {
+	n := &Config{
+		Users:  make(map[string]*User, len(c.Users)),
+		Groups: make(map[string]*Group, len(c.Groups)),
+		Roles:  make(map[string]*Role, len(c.Roles)),
+		Pools:  make(map[string]*Pool, len(c.Pools)),
+		VMs:    make(map[string]string, len(c.VMs)),
+		ACL:    c.ACL,
+	}
+	for k, v := range c.Users {
+		n.Users[k] = v
+	}
+	for k, v := range c.Groups {
+		n.Groups[k] = v
+	}
+	for k, v := range c.Roles {
+		n.Roles[k] = v
+	}
+	for k, v := range c.Pools {
+		n.Pools[k] = v
+	}
+	for k, v := range c.VMs {
+		n.VMs[k] = v
+	}
+	return n
+}
+
+// Clone returns a copy of the user with copied Groups and Tokens maps (the
+// Token values are shared).
+func (u *User) Clone() *User {
+	n := *u
+	n.Groups = u.Groups.Clone()
+	if u.Tokens != nil {
+		n.Tokens = make(map[string]*Token, len(u.Tokens))
+		for k, v := range u.Tokens {
+			n.Tokens[k] = v
+		}
+	}
+	return &n
+}
+
+// Clone returns a copy of the token.
+func (t *Token) Clone() *Token {
+	n := *t
+	return &n
+}
+
+// Clone returns a copy of the group with a copied member set.
+func (g *Group) Clone() *Group {
+	return &Group{Users: g.Users.Clone(), Comment: g.Comment}
+}
+
+// Clone returns a copy of the role with a copied privilege set.
+func (r *Role) Clone() *Role {
+	return &Role{Privs: r.Privs.Clone()}
+}
+
+// Clone returns a copy of the pool with copied sets.
+func (p *Pool) Clone() *Pool {
+	return &Pool{Comment: p.Comment, Parent: p.Parent, VMs: p.VMs.Clone(),
+		Storage: p.Storage.Clone(), Pools: p.Pools.Clone()}
+}
+
+// Clone returns a copy of the role map.
+func (m RoleMap) Clone() RoleMap {
+	if m == nil {
+		return nil
+	}
+	n := make(RoleMap, len(m))
+	for k, v := range m {
+		n[k] = v
+	}
+	return n
+}
+
+// Clone returns a copy of the node with copied member and children maps; the
+// RoleMap values and child nodes are shared.
+func (n *ACLNode) Clone() *ACLNode {
+	c := &ACLNode{}
+	c.Users = cloneMembers(n.Users)
+	c.Groups = cloneMembers(n.Groups)
+	c.Tokens = cloneMembers(n.Tokens)
+	if n.Children != nil {
+		c.Children = make(map[string]*ACLNode, len(n.Children))
+		for k, v := range n.Children {
+			c.Children[k] = v
+		}
+	}
+	return c
+}
+
+func cloneMembers(m map[string]RoleMap) map[string]RoleMap {
+	if m == nil {
+		return nil
+	}
+	n := make(map[string]RoleMap, len(m))
+	for k, v := range m {
+		n[k] = v
+	}
+	return n
+}
+
+// Child returns the child node for component name, or nil. It is nil-safe.
+func (n *ACLNode) Child(name string) *ACLNode {
+	if n == nil {
+		return nil
+	}
+	return n.Children[name]
+}
+
+// IsEmpty reports whether the node has no entries and no children.
+func (n *ACLNode) IsEmpty() bool {
+	return n == nil || (len(n.Users) == 0 && len(n.Groups) == 0 && len(n.Tokens) == 0 && len(n.Children) == 0)
+}
+
+// Find returns the node of a normalised ACL path, or nil if there is none.
+func (c *Config) Find(path string) *ACLNode {
+	n := c.ACL
+	for _, comp := range strings.Split(strings.Trim(path, "/"), "/") {
+		if comp == "" {
+			continue
+		}
+		n = n.Child(comp)
+		if n == nil {
+			return nil
+		}
+	}
+	return n
+}
+
+// Walk calls fn for every node in writer order: a node, then its children
+// sorted by component, depth first. path is "/" for the root, else "/a/b".
+func (n *ACLNode) Walk(fn func(path string, node *ACLNode)) {
+	n.walk("/", fn)
+}
+
+func (n *ACLNode) walk(path string, fn func(string, *ACLNode)) {
+	if n == nil {
+		return
+	}
+	fn(path, n)
+	if len(n.Children) == 0 {
+		return
+	}
+	if path == "/" {
+		path = ""
+	}
+	keys := make([]string, 0, len(n.Children))
+	for k := range n.Children {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		n.Children[k].walk(path+"/"+k, fn)
+	}
+}
+
+// IsBuiltinRole reports whether name is a built-in role (never written).
+func IsBuiltinRole(name string) bool { return privs.IsBuiltin(name) }

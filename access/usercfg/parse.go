@@ -1,0 +1,457 @@
+package usercfg
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/pvecfs/pvecfs/access/ident"
+	"github.com/pvecfs/pvecfs/access/privs"
+)
+
+// Parse reads user.cfg like parse_user_config and returns the model and the
+// parser's warnings in Proxmox's words and order ("user config - ...").
+// It never fails: what it cannot use is dropped with a warning. data may be
+// nil. The model is canonical: rendering it and parsing the result again
+// gives the same model (see doc.go for the few places where that makes it
+// differ from the Perl parser's in-memory result).
+func Parse(data []byte) (*Config, []string) {
+	p := parser{cfg: New()}
+	s := string(data)
+	for len(s) > 0 {
+		var line string
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i], s[i+1:]
+		} else {
+			line, s = s, ""
+		}
+		line = trimSpace(line)
+		if line == "" {
+			continue
+		}
+		p.line(line)
+	}
+	p.finish()
+	return p.cfg, p.warnings
+}
+
+type parser struct {
+	cfg      *Config
+	warnings []string
+	fields   []string
+	// replaced is set when a user line replaced an earlier definition (and
+	// with it that user's tokens).
+	replaced bool
+}
+
+func (p *parser) warn(format string, args ...any) {
+	p.warnings = append(p.warnings, "user config - "+fmt.Sprintf(format, args...))
+}
+
+// trimSpace trims Perl \s (ASCII whitespace) from both ends.
+func trimSpace(s string) string {
+	i, j := 0, len(s)
+	for i < j && ident.IsSpace(s[i]) {
+		i++
+	}
+	for j > i && ident.IsSpace(s[j-1]) {
+		j--
+	}
+	return s[i:j]
+}
+
+// splitFields splits like Perl split(/:/, $line) (trailing empty fields
+// dropped) and trims every field.
+func (p *parser) splitFields(line string) []string {
+	f := p.fields[:0]
+	for {
+		i := strings.IndexByte(line, ':')
+		if i < 0 {
+			f = append(f, trimSpace(line))
+			break
+		}
+		f = append(f, trimSpace(line[:i]))
+		line = line[i+1:]
+	}
+	// Perl drops trailing empty fields before trimming; a field that is
+	// only whitespace is kept as "" and then reads like an absent one.
+	for len(f) > 0 && f[len(f)-1] == "" {
+		f = f[:len(f)-1]
+	}
+	p.fields = f
+	return f
+}
+
+func field(f []string, i int) string {
+	if i < len(f) {
+		return f[i]
+	}
+	return ""
+}
+
+func (p *parser) line(line string) {
+	f := p.splitFields(line)
+	switch field(f, 0) {
+	case "user":
+		p.user(f)
+	case "group":
+		p.group(f)
+	case "role":
+		p.role(f)
+	case "acl":
+		p.acl(f)
+	case "pool":
+		p.pool(f)
+	case "token":
+		p.token(f)
+	default:
+		p.warn("ignore config line: %s", line)
+	}
+}
+
+// parseExpire reads an expire field: false values are 0, anything else must
+// be decimal digits. Values beyond int64 are refused.
+func parseExpire(s string) (int64, bool) {
+	if !truthy(s) {
+		return 0, true
+	}
+	if !ident.IsPoolVMID(s) {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(strings.TrimLeft(s, "0"), 10, 64)
+	if err != nil {
+		if strings.TrimLeft(s, "0") == "" {
+			return 0, true
+		}
+		return 0, false
+	}
+	return v, true
+}
+
+func (p *parser) user(f []string) {
+	id := field(f, 1)
+	if !ident.IsUsername(id) {
+		p.warn("ignore user '%s' - invalid user name", id)
+		return
+	}
+	expire, ok := parseExpire(field(f, 3))
+	if !ok {
+		p.warn("ignore user '%s' - (illegal characters in expire '%s')", id, field(f, 3))
+		return
+	}
+	u := &User{Enable: truthy(field(f, 2)), Expire: expire}
+	if v := field(f, 4); truthy(v) {
+		u.Firstname = canonText(DecodeText(v))
+	}
+	if v := field(f, 5); truthy(v) {
+		u.Lastname = canonText(DecodeText(v))
+	}
+	if v := field(f, 6); truthy(v) {
+		u.Email = v
+	}
+	if v := field(f, 7); truthy(v) {
+		u.Comment = canonText(DecodeText(v))
+	}
+	if v := field(f, 8); truthy(v) {
+		u.Keys = v
+	}
+	if old, ok := p.cfg.Users[id]; ok && len(old.Tokens) > 0 {
+		p.replaced = true
+	}
+	p.cfg.Users[id] = u
+}
+
+// listMember reports whether a list item can be stored as a user or token
+// member: one that contains ',' or ';' (possible only in a NUL-separated
+// list) would be split apart by the next read after a write.
+func listMember(s string) bool {
+	return strings.IndexByte(s, ',') < 0 && strings.IndexByte(s, ';') < 0
+}
+
+func (p *parser) group(f []string) {
+	id := field(f, 1)
+	if !ident.IsGroupID(id) || id == "0" {
+		p.warn("ignore group '%s' - invalid characters in group name", id)
+		return
+	}
+	g := p.cfg.Groups[id]
+	if g == nil {
+		g = &Group{Users: Set{}}
+		p.cfg.Groups[id] = g
+	}
+	if v := field(f, 3); truthy(v) {
+		g.Comment = canonText(DecodeText(v))
+	}
+	for _, m := range ident.SplitList(field(f, 2)) {
+		if !ident.IsUsername(m) || !listMember(m) {
+			p.warn("ignore invalid group member '%s'", m)
+			continue
+		}
+		if _, ok := p.cfg.Users[m]; !ok {
+			p.warn("ignore invalid group member '%s'", m)
+		}
+		g.Users[m] = struct{}{}
+	}
+}
+
+func (p *parser) role(f []string) {
+	id := field(f, 1)
+	if !ident.IsRoleID(id) || id == "0" {
+		p.warn("ignore role '%s' - invalid characters in role name", id)
+		return
+	}
+	// A built-in role keeps its fixed privileges: the line is checked but
+	// has no effect (upstream it would modify the process-wide built-in).
+	builtin := privs.IsBuiltin(id)
+	var r *Role
+	if !builtin {
+		r = p.cfg.Roles[id]
+		if r == nil {
+			r = &Role{Privs: Set{}}
+			p.cfg.Roles[id] = r
+		}
+	}
+	for _, priv := range ident.SplitList(field(f, 2)) {
+		if !privs.IsValid(priv) {
+			p.warn("ignore invalid privilege '%s'", priv)
+			continue
+		}
+		if r != nil {
+			r.Privs[priv] = struct{}{}
+		}
+	}
+}
+
+// node returns the ACL node of a normalised path, creating it.
+func (p *parser) node(path string) *ACLNode {
+	n := p.cfg.ACL
+	for _, comp := range ident.SplitPath(path) {
+		c := n.Children[comp]
+		if c == nil {
+			if n.Children == nil {
+				n.Children = map[string]*ACLNode{}
+			}
+			c = &ACLNode{}
+			n.Children[comp] = c
+		}
+		n = c
+	}
+	return n
+}
+
+func setRole(m *map[string]RoleMap, member, role string, propagate bool) {
+	if *m == nil {
+		*m = map[string]RoleMap{}
+	}
+	r := (*m)[member]
+	if r == nil {
+		r = RoleMap{}
+		(*m)[member] = r
+	}
+	r[role] = propagate
+}
+
+func (p *parser) acl(f []string) {
+	propagate := truthy(field(f, 1))
+	raw := field(f, 2)
+	path, ok := ident.NormalizePath(raw)
+	if !ok {
+		p.warn("ignore invalid path in acl '%s'", raw)
+		return
+	}
+	var node *ACLNode
+	get := func() *ACLNode {
+		if node == nil {
+			node = p.node(path)
+		}
+		return node
+	}
+	members := ident.SplitList(field(f, 3))
+	for _, role := range ident.SplitList(field(f, 4)) {
+		if !ident.IsRoleID(role) || role == "0" {
+			p.warn("ignore invalid role name '%s' in acl", role)
+			continue
+		}
+		if p.cfg.Roles[role] == nil {
+			p.warn("ignore invalid acl role '%s'", role)
+			continue
+		}
+		for _, m := range members {
+			if !listMember(m) {
+				p.warn("invalid user/group '%s' in acl", m)
+				continue
+			}
+			if len(m) > 1 && m[0] == '@' && ident.IsGroupID(m[1:]) && m[1:] != "0" {
+				g := m[1:]
+				if _, ok := p.cfg.Groups[g]; !ok {
+					p.warn("ignore invalid acl group '%s'", g)
+				}
+				setRole(&get().Groups, g, role, propagate)
+				continue
+			}
+			if ident.IsUsername(m) {
+				if _, ok := p.cfg.Users[m]; !ok {
+					p.warn("ignore invalid acl member '%s'", m)
+				}
+				// root@pam entries are never written (root is always
+				// Administrator), so they are not kept either.
+				if m != "root@pam" {
+					setRole(&get().Users, m, role, propagate)
+				}
+				continue
+			}
+			if user, tok, err := ident.SplitTokenID(m); err == nil {
+				if p.tokenExists(string(user), string(tok)) {
+					setRole(&get().Tokens, m, role, propagate)
+				} else {
+					p.warn("ignore invalid acl token '%s'", m)
+				}
+				continue
+			}
+			p.warn("invalid user/group '%s' in acl", m)
+		}
+	}
+}
+
+func (p *parser) tokenExists(user, tok string) bool {
+	u := p.cfg.Users[user]
+	if u == nil {
+		return false
+	}
+	_, ok := u.Tokens[tok]
+	return ok
+}
+
+func (p *parser) ensurePool(id string) *Pool {
+	pl := p.cfg.Pools[id]
+	if pl == nil {
+		pl = &Pool{VMs: Set{}, Storage: Set{}, Pools: Set{}}
+		p.cfg.Pools[id] = pl
+	}
+	return pl
+}
+
+// normVMID is Perl's int() of a digit string: leading zeros go. Values that
+// do not fit 64 bits (Perl would print them as floats) are refused.
+func normVMID(s string) (string, bool) {
+	t := strings.TrimLeft(s, "0")
+	if t == "" {
+		return "0", true
+	}
+	if _, err := strconv.ParseUint(t, 10, 64); err != nil {
+		return "", false
+	}
+	return t, true
+}
+
+func (p *parser) pool(f []string) {
+	id := field(f, 1)
+	if !ident.IsPoolID(id) || id == "0" {
+		p.warn("ignore pool '%s' - invalid characters in pool name", id)
+		return
+	}
+	pl := p.ensurePool(id)
+	for cur := id; ; {
+		i := strings.LastIndexByte(cur, '/')
+		if i <= 0 {
+			break
+		}
+		parent := cur[:i]
+		p.cfg.Pools[cur].Parent = parent
+		p.ensurePool(parent).Pools[cur] = struct{}{}
+		cur = parent
+	}
+	if v := field(f, 2); truthy(v) {
+		pl.Comment = canonText(DecodeText(v))
+	}
+	for _, raw := range ident.SplitList(field(f, 3)) {
+		vmid, ok := "", ident.IsPoolVMID(raw)
+		if ok {
+			vmid, ok = normVMID(raw)
+		}
+		if !ok {
+			p.warn("ignore invalid vmid '%s' in pool '%s'", raw, id)
+			continue
+		}
+		if _, dup := p.cfg.VMs[vmid]; dup {
+			p.warn("ignore duplicate vmid '%s' in pool '%s'", vmid, id)
+			continue
+		}
+		pl.VMs[vmid] = struct{}{}
+		p.cfg.VMs[vmid] = id
+	}
+	for _, sid := range ident.SplitList(field(f, 4)) {
+		if !ident.IsStorageID(sid) {
+			p.warn("ignore invalid storage '%s' in pool '%s'", sid, id)
+			continue
+		}
+		pl.Storage[sid] = struct{}{}
+	}
+}
+
+func (p *parser) token(f []string) {
+	id := field(f, 1)
+	user, tok, err := ident.SplitTokenID(id)
+	if err != nil {
+		p.warn("ignore invalid tokenid '%s'", id)
+		return
+	}
+	expire, ok := parseExpire(field(f, 2))
+	if !ok {
+		p.warn("ignore token '%s' - (illegal characters in expire '%s')", id, field(f, 2))
+		return
+	}
+	u := p.cfg.Users[string(user)]
+	if u == nil {
+		p.warn("ignore token '%s' - user does not exist", id)
+		return
+	}
+	if u.Tokens == nil {
+		u.Tokens = map[string]*Token{}
+	}
+	t := u.Tokens[string(tok)]
+	if t == nil {
+		t = &Token{}
+		u.Tokens[string(tok)] = t
+	}
+	t.Privsep = truthy(field(f, 3))
+	t.Expire = expire
+	if v := field(f, 4); truthy(v) {
+		t.Comment = canonText(DecodeText(v))
+	}
+}
+
+// finish derives the users' group sets and, if a user line replaced an
+// earlier one with tokens, drops ACL entries of tokens that no longer exist.
+func (p *parser) finish() {
+	for gid, g := range p.cfg.Groups {
+		for m := range g.Users {
+			if u := p.cfg.Users[m]; u != nil {
+				if u.Groups == nil {
+					u.Groups = Set{}
+				}
+				u.Groups[gid] = struct{}{}
+			}
+		}
+	}
+	if p.replaced {
+		p.pruneTokens(p.cfg.ACL)
+	}
+}
+
+// pruneTokens removes entries of missing tokens and reports whether n is
+// empty afterwards; empty children are removed.
+func (p *parser) pruneTokens(n *ACLNode) bool {
+	for tid := range n.Tokens {
+		user, tok, _ := ident.SplitTokenID(tid)
+		if !p.tokenExists(string(user), string(tok)) {
+			delete(n.Tokens, tid)
+		}
+	}
+	for k, c := range n.Children {
+		if p.pruneTokens(c) {
+			delete(n.Children, k)
+		}
+	}
+	return len(n.Users) == 0 && len(n.Groups) == 0 && len(n.Tokens) == 0 && len(n.Children) == 0
+}
