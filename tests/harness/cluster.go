@@ -27,6 +27,10 @@ const DefaultClusterName = "test"
 // WithTimeout says otherwise.
 const DefaultTimeout = 3 * time.Minute
 
+// pollRequestTimeout bounds one node's answer inside a polling loop, so a
+// node that hangs cannot stall the poll of the others.
+const pollRequestTimeout = 15 * time.Second
+
 // LogTailLines is how many lines of each node's log are dumped when a test fails.
 const LogTailLines = 60
 
@@ -347,7 +351,9 @@ func (c *Cluster) waitMembersOn(ctx context.Context, on, members []*Node) error 
 	err := WaitFor(ctx, func() bool {
 		all := true
 		for _, n := range on {
-			st, err := c.Status(ctx, n)
+			pctx, cancel := context.WithTimeout(ctx, pollRequestTimeout)
+			st, err := c.Status(pctx, n)
+			cancel()
 			switch {
 			case err != nil:
 				last[n.Name] = err.Error()
@@ -465,7 +471,9 @@ func (c *Cluster) waitLeader(ctx context.Context, not *Node) (*Node, error) {
 	var last error
 	err := WaitFor(ctx, func() bool {
 		for _, n := range c.Running() {
-			l, err := c.leaderSeenBy(ctx, n)
+			pctx, cancel := context.WithTimeout(ctx, pollRequestTimeout)
+			l, err := c.leaderSeenBy(pctx, n)
+			cancel()
 			if err != nil {
 				last = err
 				continue

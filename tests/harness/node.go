@@ -22,6 +22,9 @@ import (
 // StopTimeout is how long Stop waits after SIGTERM before it sends SIGKILL.
 const StopTimeout = 10 * time.Second
 
+// stopTimeout is StopTimeout; tests shorten it.
+var stopTimeout = StopTimeout
+
 // killWait bounds the wait for a SIGKILLed process to be reaped.
 const killWait = 30 * time.Second
 
@@ -321,16 +324,16 @@ func (n *Node) Stop() error {
 	}
 	select {
 	case <-done:
-	case <-time.After(StopTimeout):
+	case <-time.After(stopTimeout):
 		if err := p.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			return fmt.Errorf("stop %s (pid %d): no exit within %s of SIGTERM; SIGKILL: %w", n.Name, p.Pid, StopTimeout, err)
+			return fmt.Errorf("stop %s (pid %d): no exit within %s of SIGTERM; SIGKILL: %w", n.Name, p.Pid, stopTimeout, err)
 		}
 		select {
 		case <-done:
 		case <-time.After(killWait):
 			return fmt.Errorf("stop %s (pid %d): not reaped within %s of SIGKILL", n.Name, p.Pid, killWait)
 		}
-		return fmt.Errorf("stop %s (pid %d): no exit within %s of SIGTERM; killed", n.Name, p.Pid, StopTimeout)
+		return fmt.Errorf("stop %s (pid %d): no exit within %s of SIGTERM; killed", n.Name, p.Pid, stopTimeout)
 	}
 	if err := n.ExitErr(); err != nil {
 		return fmt.Errorf("stop %s (pid %d): unclean exit after SIGTERM: %w", n.Name, p.Pid, err)
