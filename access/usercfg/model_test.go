@@ -1,0 +1,107 @@
+package usercfg
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestCloneIsIndependent(t *testing.T) {
+	orig, _ := Parse([]byte(example14In))
+	before := string(orig.Render())
+
+	c := orig.Clone()
+	c.Users["new@pve"] = &User{Enable: true}
+	delete(c.Groups, "admins")
+	c.VMs["999"] = "dev"
+	c.Roles["X"] = &Role{Privs: Set{"VM.Audit": {}}}
+	delete(c.Pools, "dev/web")
+
+	u := c.Users["alice@pve"].Clone()
+	u.Groups["extra"] = struct{}{}
+	delete(u.Tokens, "monitoring")
+	u.Comment = "changed"
+	c.Users["alice@pve"] = u
+
+	g := c.Groups["dbteam"].Clone()
+	g.Users["x@pve"] = struct{}{}
+	c.Groups["dbteam"] = g
+
+	p := c.Pools["dev"].Clone()
+	p.VMs["555"] = struct{}{}
+	c.Pools["dev"] = p
+
+	r := c.Roles["DBOperator"].Clone()
+	r.Privs["Sys.Audit"] = struct{}{}
+	c.Roles["DBOperator"] = r
+
+	tok := orig.Users["root@pam"].Tokens["automation"].Clone()
+	tok.Privsep = true
+
+	root := c.ACL.Clone()
+	vms := root.Child("vms").Clone()
+	vms.Groups["other"] = RoleMap{"NoAccess": true}
+	root.Children["vms"] = vms
+	if root.Users != nil {
+		t.Fatal("root node has user entries")
+	}
+	root.Users = map[string]RoleMap{"z@pve": {"PVEAdmin": false}}
+	c.ACL = root
+
+	if got := string(orig.Render()); got != before {
+		t.Errorf("original changed through its clone:\n%s", got)
+	}
+	if string(c.Render()) == before {
+		t.Error("clone did not change")
+	}
+	if orig.Users["root@pam"].Tokens["automation"].Privsep {
+		t.Error("token clone shares state")
+	}
+}
+
+func TestSetAndRoleMap(t *testing.T) {
+	var nilSet Set
+	if nilSet.Has("x") || len(nilSet.Sorted()) != 0 || nilSet.Clone() != nil {
+		t.Error("nil Set misbehaves")
+	}
+	s := Set{"b": {}, "a": {}, "C": {}}
+	if !reflect.DeepEqual(s.Sorted(), []string{"C", "a", "b"}) {
+		t.Errorf("Sorted = %q", s.Sorted())
+	}
+	var nilMap RoleMap
+	if nilMap.Clone() != nil {
+		t.Error("nil RoleMap clone not nil")
+	}
+	m := RoleMap{"A": true}
+	m2 := m.Clone()
+	m2["A"] = false
+	if !m["A"] {
+		t.Error("RoleMap clone shares state")
+	}
+}
+
+func TestFindAndWalk(t *testing.T) {
+	cfg, _ := Parse([]byte(example14In))
+	for path, ok := range map[string]bool{"/": true, "/vms": true, "/vms/100": true, "/vms/101": false,
+		"/pool/dev": true, "/pool/dev/x": false, "/storage": true} {
+		if (cfg.Find(path) != nil) != ok {
+			t.Errorf("Find(%q) found=%v", path, !ok)
+		}
+	}
+	var paths []string
+	cfg.ACL.Walk(func(p string, n *ACLNode) { paths = append(paths, p) })
+	want := []string{"/", "/access", "/access/realm", "/access/realm/ldap1", "/pool", "/pool/dev",
+		"/storage", "/storage/nfs1", "/vms", "/vms/100"}
+	if !reflect.DeepEqual(paths, want) {
+		t.Errorf("Walk order %q", paths)
+	}
+	if cfg.Find("/access").IsEmpty() || cfg.Find("/access/realm/ldap1").IsEmpty() || !(&ACLNode{}).IsEmpty() {
+		t.Error("IsEmpty wrong")
+	}
+	var nilNode *ACLNode
+	if nilNode.Child("x") != nil || !nilNode.IsEmpty() {
+		t.Error("nil node misbehaves")
+	}
+	if !IsBuiltinRole("PVEAdmin") || IsBuiltinRole("DBOperator") || BuiltinRole("DBOperator") != nil {
+		t.Error("IsBuiltinRole/BuiltinRole wrong")
+	}
+}
