@@ -155,6 +155,11 @@ func opAddNode(tx *cfs.Txn, body json.RawMessage) (any, error) {
 	nc.Nodes = append(nc.Nodes, n)
 	sortMembers(nc.Nodes)
 	nc.ConfigVersion++
+	for _, dir := range []string{"", "/lxc", "/qemu-server", "/openvz", "/priv"} {
+		if err := tx.MkdirAll("nodes/" + n.Name + dir); err != nil {
+			return nil, err
+		}
+	}
 	return AddNodeResult{Member: n}, tx.PutModel(ConfPath, nc)
 }
 

@@ -453,6 +453,20 @@ func (n *Node) AddVoter(ctx context.Context, id, addr string) error {
 	return n.leaderCall(ctx, &rpcRequest{Type: "add-voter", ID: id, Addr: addr}, func() error { return n.addVoterLeader(ctx, id, addr) })
 }
 
+// AddVoterVia asks the node at addr (a cluster member, which forwards to
+// its leader) to add this server; used by a joining node that does not
+// know the leader yet.
+func (n *Node) AddVoterVia(ctx context.Context, addr, id, raftAddr string) error {
+	resp, err := n.rpc.call(ctx, addr, &rpcRequest{Type: "add-voter", ID: id, Addr: raftAddr}, true)
+	if err != nil {
+		return err
+	}
+	if resp.Error != "" {
+		return errors.New(resp.Error)
+	}
+	return nil
+}
+
 func (n *Node) addVoterLeader(ctx context.Context, id, addr string) error {
 	r := n.r()
 	if r == nil || r.State() != raft.Leader {
@@ -568,7 +582,9 @@ func (n *Node) Rejoin(tlsm TLSMaterial) error {
 	n.fsm.applied = newIndexWaiter()
 	n.server.Store(tlsm.Server)
 	n.client.Store(tlsm.Client)
-	n.mux.SetTLS(tlsm.Server)
+	if err := n.mux.SetTLS(tlsm.Server); err != nil {
+		return fmt.Errorf("switch cluster TLS: %w", err)
+	}
 	n.rpc.closeAll()
 	return n.startRaft(false)
 }

@@ -138,7 +138,7 @@ func (n *Node) handleRPC(ctx context.Context, req *rpcRequest) *rpcResponse {
 		}
 		return &rpcResponse{Index: idx}
 	case "add-voter":
-		if err := n.addVoterLeader(ctx, req.ID, req.Addr); err != nil {
+		if err := n.AddVoter(ctx, req.ID, req.Addr); err != nil {
 			return errResponse(err)
 		}
 		return &rpcResponse{}
