@@ -1,0 +1,89 @@
+package perm
+
+import (
+	"github.com/pvecfs/pvecfs/access/usercfg"
+)
+
+// Compile compiles a parsed user.cfg into an Engine. Compile once per
+// configuration version and share the Engine: it never changes and does not
+// refer to cfg afterwards. A nil cfg compiles to an engine where only
+// root@pam has privileges.
+func Compile(cfg *usercfg.Config) *Engine {
+	b := newBuilder()
+	if cfg == nil {
+		return b.finish()
+	}
+	for name, r := range cfg.Roles {
+		if r == nil {
+			b.defineRole(name, nil)
+			continue
+		}
+		list := make([]string, 0, len(r.Privs))
+		for p := range r.Privs {
+			list = append(list, p)
+		}
+		b.defineRole(name, list)
+	}
+	for name, u := range cfg.Users {
+		b.defineUser(name)
+		if u == nil {
+			continue
+		}
+		for sub, t := range u.Tokens {
+			b.defineToken(name, name+"!"+sub, t != nil && t.Privsep)
+		}
+	}
+	for name, g := range cfg.Groups {
+		b.defineGroup(name)
+		if g == nil {
+			continue
+		}
+		for u := range g.Users {
+			b.groupMember(name, u)
+		}
+	}
+	for name, p := range cfg.Pools {
+		if p == nil {
+			b.pool(name, nil, nil)
+			continue
+		}
+		b.pool(name, keys(p.VMs), keys(p.Storage))
+	}
+	b.mirror(cfg.ACL, b.e.root)
+	return b.finish()
+}
+
+// mirror copies the entries of src and its subtree into n. Every node of the
+// source tree becomes a node here, entries or not, as Proxmox's tree walk
+// (and so get_effective_permissions) sees them.
+func (b *builder) mirror(src *usercfg.ACLNode, n *node) {
+	if src == nil {
+		return
+	}
+	for name, roles := range src.Users {
+		for r, p := range roles {
+			b.aclAt(n, kindUser, name, r, p)
+		}
+	}
+	for name, roles := range src.Tokens {
+		for r, p := range roles {
+			b.aclAt(n, kindToken, name, r, p)
+		}
+	}
+	for name, roles := range src.Groups {
+		for r, p := range roles {
+			b.aclAt(n, kindGroup, name, r, p)
+		}
+	}
+	for c, child := range src.Children {
+		b.mirror(child, b.child(n, c))
+	}
+}
+
+func keys(s usercfg.Set) []string {
+	out := make([]string, 0, len(s))
+	for k := range s {
+		out = append(out, k)
+	}
+	return out
+}
