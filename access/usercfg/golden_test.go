@@ -199,3 +199,9 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+func jsonEqual(a, b map[string]any) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(ja) == string(jb)
+}

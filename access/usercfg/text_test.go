@@ -35,11 +35,11 @@ func TestDecodeText(t *testing.T) {
 		{"%FF", fffd},
 		{"a%C3", "a" + fffd},
 		{"%C3(", fffd + "("},
-		{"%ED%A0%80", "\xED\xA0\x80"},             // surrogate kept
-		{"%F4%90%80%80", "\xF4\x90\x80\x80"},      // above U+10FFFF kept
-		{"%E2%82", fffd},                          // truncated
+		{"%ED%A0%80", "\xED\xA0\x80"},               // surrogate kept
+		{"%F4%90%80%80", "\xF4\x90\x80\x80"},        // above U+10FFFF kept
+		{"%E2%82", fffd},                            // truncated
 		{"%F8%88%80%80%80", "\xF8\x88\x80\x80\x80"}, // 5-byte form kept
-		{"%C0%AF", fffd},                          // overlong
+		{"%C0%AF", fffd},                            // overlong
 		{"%FF%FE", fffd + fffd},
 		{"%80%80", fffd + fffd},
 		{"%E2%82A", fffd + "A"},
