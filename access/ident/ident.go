@@ -12,9 +12,11 @@ import (
 	"strings"
 )
 
-// UsernameMinLen and UsernameMaxLen bound the length of a user ID in bytes.
+// Bounds of the length of a user ID in bytes (verify_username).
 const (
+	// UsernameMinLen is the shortest valid user ID.
 	UsernameMinLen = 3
+	// UsernameMaxLen is the longest valid user ID.
 	UsernameMaxLen = 64
 )
 

@@ -105,3 +105,17 @@ func TestFindAndWalk(t *testing.T) {
 		t.Error("IsBuiltinRole/BuiltinRole wrong")
 	}
 }
+
+func TestRenderNilEntries(t *testing.T) {
+	c := &Config{
+		Users:  map[string]*User{"a@pve": nil, "b@pve": {Tokens: map[string]*Token{"tk": nil}}},
+		Groups: map[string]*Group{"g": nil},
+		Pools:  map[string]*Pool{"p": nil},
+		Roles:  map[string]*Role{"r": nil},
+		ACL:    &ACLNode{Children: map[string]*ACLNode{"vms": nil}},
+	}
+	want := "user:b@pve:0:0::::::\n\n\n\nrole:r::\n\n"
+	if got := string(c.Render()); got != want {
+		t.Errorf("Render = %q, want %q", got, want)
+	}
+}

@@ -20,6 +20,9 @@ func (c *Config) Render() []byte {
 
 	for _, id := range sortedKeys(c.Users) {
 		u := c.Users[id]
+		if u == nil {
+			continue
+		}
 		b.WriteString("user:")
 		b.WriteString(id)
 		b.WriteByte(':')
@@ -43,6 +46,9 @@ func (c *Config) Render() []byte {
 		b.WriteString(":\n")
 		for _, tid := range sortedKeys(u.Tokens) {
 			t := u.Tokens[tid]
+			if t == nil {
+				continue
+			}
 			b.WriteString("token:")
 			b.WriteString(id)
 			b.WriteByte('!')
@@ -60,6 +66,9 @@ func (c *Config) Render() []byte {
 
 	for _, id := range sortedKeys(c.Groups) {
 		g := c.Groups[id]
+		if g == nil {
+			continue
+		}
 		b.WriteString("group:")
 		b.WriteString(id)
 		b.WriteByte(':')
@@ -72,6 +81,9 @@ func (c *Config) Render() []byte {
 
 	for _, id := range sortedKeys(c.Pools) {
 		p := c.Pools[id]
+		if p == nil {
+			continue
+		}
 		b.WriteString("pool:")
 		b.WriteString(id)
 		b.WriteByte(':')
@@ -105,7 +117,9 @@ func (c *Config) Render() []byte {
 func (c *Config) sizeHint() int {
 	n := 64 + 80*len(c.Users) + 40*len(c.Groups) + 40*len(c.Pools) + 60*len(c.Roles)
 	for _, u := range c.Users {
-		n += 48 * len(u.Tokens)
+		if u != nil {
+			n += 48 * len(u.Tokens)
+		}
 	}
 	return n
 }
@@ -152,7 +166,7 @@ func joinRoles(dst []byte, role string) []byte {
 }
 
 func writeACLNode(b *bytes.Buffer, path string, n *ACLNode) {
-	if len(n.Users) == 0 && len(n.Groups) == 0 && len(n.Tokens) == 0 {
+	if n == nil || len(n.Users) == 0 && len(n.Groups) == 0 && len(n.Tokens) == 0 {
 		return
 	}
 	// byFlag[propagate][rolelist] = members
