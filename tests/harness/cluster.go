@@ -100,8 +100,9 @@ type Cluster struct {
 	baseDir string
 	nextID  int
 
-	mu      sync.Mutex
-	clients map[*Node]*Client // logged-in root clients, by node
+	mu          sync.Mutex
+	clients     map[*Node]*Client // logged-in root clients, by node
+	cleanupOnce sync.Once
 }
 
 // NewCluster starts n standalone nodes (node1..nodeN) on free 127.0.0.1
@@ -210,6 +211,9 @@ func (c *Cluster) AddNode(ctx context.Context) (*Node, error) {
 // Nodes[0] list all members so far; finally it waits until every node lists
 // all nodes (WaitMembers).
 func (c *Cluster) Form(ctx context.Context) error {
+	if len(c.Nodes) == 0 {
+		return errors.New("form: cluster has no nodes")
+	}
 	first := c.Nodes[0]
 	if err := runOK(ctx, first, nil, "pvecm", "create", c.Name); err != nil {
 		return fmt.Errorf("form: %w", err)
@@ -517,11 +521,14 @@ func WaitFor(ctx context.Context, cond func() bool) error {
 // Cleanup stops every running node (SIGTERM, or SIGKILL with
 // WithKillOnCleanup), checks the logs for panics and race reports and, if the
 // test failed, logs the tail of every node's log. NewCluster registers it
-// with t.Cleanup; calling it again is harmless.
+// with t.Cleanup; it runs once, later calls do nothing.
 func (c *Cluster) Cleanup() { c.cleanup() }
 
 // cleanup implements Cleanup.
-func (c *Cluster) cleanup() {
+func (c *Cluster) cleanup() { c.cleanupOnce.Do(c.doCleanup) }
+
+// doCleanup does the work of Cleanup.
+func (c *Cluster) doCleanup() {
 	t := c.t
 	var wg sync.WaitGroup
 	for _, n := range c.Nodes {
