@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -132,11 +133,16 @@ func goBuild(dir string) error {
 	if err != nil {
 		return err
 	}
+	return goBuildIn(root, modulePath+"/cmd/...", dir)
+}
+
+// goBuildIn runs `go build -o DIR/ PATTERN` in the module at root.
+func goBuildIn(root, pattern, dir string) error {
 	args := []string{"build"}
 	if os.Getenv(RaceEnv) == "1" {
 		args = append(args, "-race")
 	}
-	args = append(args, "-o", dir+string(filepath.Separator), modulePath+"/cmd/...")
+	args = append(args, "-o", dir+string(filepath.Separator), pattern)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", args...)
@@ -145,7 +151,7 @@ func goBuild(dir string) error {
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("harness: go %v in %s: %w\n%s", args, root, err, out.Bytes())
+		return fmt.Errorf("harness: go %s in %s: %w\n%s", strings.Join(args, " "), root, err, out.Bytes())
 	}
 	return nil
 }

@@ -141,3 +141,36 @@ func TestBinariesRealBuild(t *testing.T) {
 		t.Fatalf("second call gave %q, first %q", again, dir)
 	}
 }
+
+// TestGoBuildCommandForm runs the real go build invocation on a scratch
+// module with three main packages and checks the result is accepted.
+func TestGoBuildCommandForm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go tool")
+	}
+	root := t.TempDir()
+	files := map[string]string{"go.mod": "module example.com/scratch\n\ngo 1.21\n"}
+	for _, p := range Programs {
+		files["cmd/"+p+"/main.go"] = "package main\n\nfunc main() {}\n"
+	}
+	for name, body := range files {
+		path := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("GOWORK", "off")
+	out := t.TempDir()
+	if err := goBuildIn(root, "example.com/scratch/cmd/...", out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := checkBinDir(out); err != nil {
+		t.Fatal(err)
+	}
+	if err := goBuildIn(root, "example.com/scratch/nosuch/...", t.TempDir()); err == nil || !strings.Contains(err.Error(), "matched no packages") {
+		t.Fatalf("build of nothing: %v", err)
+	}
+}
