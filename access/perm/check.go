@@ -111,8 +111,11 @@ type andCheck struct{ subs []Check }
 // first failure raises its own error, even inside an Or (as in Proxmox).
 func And(checks ...Check) Check { return &andCheck{subs: checks} }
 
+// Eval runs the check (see Check).
 func (c *andCheck) Eval(ctx *Ctx) error { return run(c, ctx) }
-func (c *andCheck) Spec() []any         { return specList("and", c.subs) }
+
+// Spec returns the check's array form (see Check).
+func (c *andCheck) Spec() []any { return specList("and", c.subs) }
 func (c *andCheck) eval(ctx *Ctx, _ bool) (bool, error) {
 	for _, s := range c.subs {
 		if s == nil {
@@ -131,8 +134,11 @@ type orCheck struct{ subs []Check }
 // it fails with a bare "Permission check failed".
 func Or(checks ...Check) Check { return &orCheck{subs: checks} }
 
+// Eval runs the check (see Check).
 func (c *orCheck) Eval(ctx *Ctx) error { return run(c, ctx) }
-func (c *orCheck) Spec() []any         { return specList("or", c.subs) }
+
+// Spec returns the check's array form (see Check).
+func (c *orCheck) Spec() []any { return specList("or", c.subs) }
 func (c *orCheck) eval(ctx *Ctx, noerr bool) (bool, error) {
 	for _, s := range c.subs {
 		if s == nil {
@@ -198,8 +204,10 @@ func Perm(path string, privs []string, opts ...PermOption) Check {
 	return c
 }
 
+// Eval runs the check (see Check).
 func (c *permCheck) Eval(ctx *Ctx) error { return run(c, ctx) }
 
+// Spec returns the check's array form (see Check).
 func (c *permCheck) Spec() []any {
 	res := []any{"perm", c.path, stringsAny(c.privs)}
 	if c.any {
@@ -254,8 +262,11 @@ type useridParamCheck struct{ sub string }
 // error; a token id is not a user id, so a token is never "self".
 func UseridParam(subtest string) Check { return &useridParamCheck{sub: subtest} }
 
+// Eval runs the check (see Check).
 func (c *useridParamCheck) Eval(ctx *Ctx) error { return run(c, ctx) }
-func (c *useridParamCheck) Spec() []any         { return []any{"userid-param", c.sub} }
+
+// Spec returns the check's array form (see Check).
+func (c *useridParamCheck) Spec() []any { return []any{"userid-param", c.sub} }
 
 func (c *useridParamCheck) eval(ctx *Ctx, noerr bool) (bool, error) {
 	userid, err := useridParam(ctx)
@@ -329,8 +340,10 @@ func UseridGroup(privs []string, opts ...GroupOption) Check {
 	return c
 }
 
+// Eval runs the check (see Check).
 func (c *useridGroupCheck) Eval(ctx *Ctx) error { return run(c, ctx) }
 
+// Spec returns the check's array form (see Check).
 func (c *useridGroupCheck) Spec() []any {
 	res := []any{"userid-group", stringsAny(c.privs)}
 	if c.groupsParam != "" {
@@ -403,8 +416,11 @@ type permModifyCheck struct{ path string }
 // the "path" parameter.
 func PermModify(path string) Check { return &permModifyCheck{path: path} }
 
+// Eval runs the check (see Check).
 func (c *permModifyCheck) Eval(ctx *Ctx) error { return run(c, ctx) }
-func (c *permModifyCheck) Spec() []any         { return []any{"perm-modify", c.path} }
+
+// Spec returns the check's array form (see Check).
+func (c *permModifyCheck) Spec() []any { return []any{"perm-modify", c.path} }
 
 func (c *permModifyCheck) eval(ctx *Ctx, noerr bool) (bool, error) {
 	raw := templateReplace(c.path, ctx.Params)
