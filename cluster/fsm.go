@@ -92,8 +92,16 @@ func (w *indexWaiter) get() uint64 {
 	return w.idx
 }
 
-// wait blocks until the applied index is at least i.
-func (w *indexWaiter) wait(ctx context.Context, i uint64) error {
+// wait blocks until the applied index is at least i. Entries that never
+// reach the FSM (no-ops, barriers, configuration changes) are seen through
+// other, polled every few milliseconds while waiting.
+func (w *indexWaiter) wait(ctx context.Context, i uint64, other func() uint64) error {
+	var tick <-chan time.Time
+	if other != nil {
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		w.mu.Lock()
 		if w.idx >= i {
@@ -102,8 +110,12 @@ func (w *indexWaiter) wait(ctx context.Context, i uint64) error {
 		}
 		ch := w.ch
 		w.mu.Unlock()
+		if other != nil && other() >= i {
+			return nil
+		}
 		select {
 		case <-ch:
+		case <-tick:
 		case <-ctx.Done():
 			return fmt.Errorf("wait for index %d: %w", i, ctx.Err())
 		}

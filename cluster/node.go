@@ -284,7 +284,14 @@ func (n *Node) Quorate() bool {
 func (n *Node) AppliedIndex() uint64 { return n.fsm.applied.get() }
 
 // WaitApplied blocks until the local tree has applied index i.
-func (n *Node) WaitApplied(ctx context.Context, i uint64) error { return n.fsm.applied.wait(ctx, i) }
+func (n *Node) WaitApplied(ctx context.Context, i uint64) error {
+	return n.fsm.applied.wait(ctx, i, func() uint64 {
+		if r := n.r(); r != nil {
+			return r.AppliedIndex()
+		}
+		return 0
+	})
+}
 
 // Apply stamps cmd with this node's name and clock, sends it through the
 // log (forwarding to the leader if needed) and returns once this node has

@@ -140,6 +140,7 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 			return nil, err
 		}
 	}
+	d.catchUp(ctx)
 	d.metrics = newMetrics(d)
 	if err := d.serve(runCtx); err != nil {
 		cancel()
@@ -149,6 +150,26 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 	ok = true
 	d.log.Info("node ready", "node", cfg.Node, "api", "https://"+cfg.APIAddr, "raft", cfg.RaftAdvertise, "fingerprint", d.apiFP)
 	return d, nil
+}
+
+// catchUp waits (bounded) until the local tree has applied what the
+// cluster has committed, so a restarted node serves its full state. Without
+// a quorum it gives up and serves the local copy, as pmxcfs does.
+func (d *Daemon) catchUp(ctx context.Context) {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		err := d.node.LinearizableRead(cctx)
+		if err == nil {
+			return
+		}
+		select {
+		case <-cctx.Done():
+			d.log.Warn("serving without catching up with the cluster", "err", err)
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // advertiseAddr picks the address other nodes dial for the cluster port.
