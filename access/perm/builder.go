@@ -2,24 +2,16 @@ package perm
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/pvecfs/pvecfs/access/ident"
 )
 
-// Subject kinds of an ACL entry.
-const (
-	kindUser = iota
-	kindToken
-	kindGroup
-)
-
-// builder collects a configuration and turns it into an Engine. Compile
-// feeds it from the user.cfg model; tests and benchmarks may feed it directly.
+// builder collects a configuration and turns it into an Engine; Compile
+// feeds it from the user.cfg model.
 type builder struct {
 	e       *Engine
-	entries map[*node][3]map[int32]map[int32]bool // node -> kind -> subject -> role -> propagate
-	members []map[string]bool                     // by group id
+	members []map[string]bool // by group id
+	slab    []entry           // entries are allocated from here in chunks
 }
 
 func newBuilder() *builder {
@@ -32,7 +24,7 @@ func newBuilder() *builder {
 		memberPools: make(map[string][]int32),
 		noAccess:    -1,
 	}
-	b := &builder{e: e, entries: make(map[*node][3]map[int32]map[int32]bool)}
+	b := &builder{e: e}
 	e.adminRole = b.role(RoleAdministrator)
 	return b
 }
@@ -157,18 +149,6 @@ func (b *builder) defineRole(name string, privs []string) {
 	}
 }
 
-// nodeAt returns the ACL tree node of a normalized path, creating it and its
-// ancestors.
-func (b *builder) nodeAt(path string) *node {
-	n := b.e.root
-	for _, c := range strings.Split(strings.Trim(path, "/"), "/") {
-		if c != "" {
-			n = b.child(n, c)
-		}
-	}
-	return n
-}
-
 // child returns the child c of n, creating it.
 func (b *builder) child(n *node, c string) *node {
 	if child := n.children[c]; child != nil {
@@ -186,32 +166,28 @@ func (b *builder) child(n *node, c string) *node {
 	return child
 }
 
-// acl adds one ACL entry: subject name of kind has role on path.
-func (b *builder) acl(path string, kind int, name, role string, prop bool) {
-	b.aclAt(b.nodeAt(path), kind, name, role, prop)
-}
-
-// aclAt adds one ACL entry to node n.
-func (b *builder) aclAt(n *node, kind int, name, role string, prop bool) {
-	var sid int32
-	switch kind {
-	case kindUser:
-		sid = b.user(name)
-	case kindToken:
-		sid = b.token(name)
-	default:
-		sid = b.group(name)
+// entry returns a compiled entry for roles (role -> propagate); the
+// propagating roles come first so that prop is a prefix of all.
+func (b *builder) entry(roles map[string]bool) *entry {
+	all := make([]roleRef, 0, len(roles))
+	for r, p := range roles {
+		if p {
+			all = append(all, roleRef{role: b.role(r), prop: true})
+		}
 	}
-	r := b.role(role)
-	kinds := b.entries[n]
-	if kinds[kind] == nil {
-		kinds[kind] = make(map[int32]map[int32]bool)
-		b.entries[n] = kinds
+	k := len(all)
+	for r, p := range roles {
+		if !p {
+			all = append(all, roleRef{role: b.role(r)})
+		}
 	}
-	if kinds[kind][sid] == nil {
-		kinds[kind][sid] = make(map[int32]bool)
+	if len(b.slab) == 0 {
+		b.slab = make([]entry, 1024)
 	}
-	kinds[kind][sid][r] = prop
+	en := &b.slab[0]
+	b.slab = b.slab[1:]
+	en.all, en.prop = all, all[:k:k]
+	return en
 }
 
 // pool records a pool with its VM and storage members.
@@ -281,17 +257,6 @@ func (b *builder) finish() *Engine {
 	}
 	sort.Strings(e.groupNames)
 
-	for n, kinds := range b.entries {
-		n.users = b.compileEntries(kinds[kindUser])
-		n.tokens = b.compileEntries(kinds[kindToken])
-		n.groups = b.compileEntries(kinds[kindGroup])
-		for g := range n.groups {
-			n.groupIDs = append(n.groupIDs, g)
-		}
-		sort.Slice(n.groupIDs, func(a, c int) bool { return n.groupIDs[a] < n.groupIDs[c] })
-	}
-	b.entries = nil
-
 	paths := map[string]bool{}
 	for _, p := range []string{"/", "/access", "/access/groups", "/nodes", "/pool", "/sdn", "/storage", "/vms"} {
 		paths[p] = true
@@ -319,28 +284,4 @@ func (b *builder) finish() *Engine {
 	}
 	sort.Strings(e.effPaths)
 	return e
-}
-
-// compileEntries turns subject -> role -> propagate maps into compiled entries with
-// roles in name order.
-func (b *builder) compileEntries(m map[int32]map[int32]bool) map[int32]*entry {
-	if len(m) == 0 {
-		return nil
-	}
-	e := b.e
-	res := make(map[int32]*entry, len(m))
-	for sid, roles := range m {
-		en := &entry{all: make([]roleRef, 0, len(roles))}
-		for r, p := range roles {
-			en.all = append(en.all, roleRef{role: r, prop: p})
-		}
-		sort.Slice(en.all, func(a, c int) bool { return e.roleNames[en.all[a].role] < e.roleNames[en.all[c].role] })
-		for _, r := range en.all {
-			if r.prop {
-				en.prop = append(en.prop, r)
-			}
-		}
-		res[sid] = en
-	}
-	return res
 }

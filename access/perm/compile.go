@@ -1,6 +1,8 @@
 package perm
 
 import (
+	"sort"
+
 	"github.com/pvecfs/pvecfs/access/usercfg"
 )
 
@@ -61,20 +63,32 @@ func (b *builder) mirror(src *usercfg.ACLNode, n *node) {
 		return
 	}
 	for name, roles := range src.Users {
-		for r, p := range roles {
-			b.aclAt(n, kindUser, name, r, p)
+		if len(roles) > 0 {
+			if n.users == nil {
+				n.users = make(map[int32]*entry, len(src.Users))
+			}
+			n.users[b.user(name)] = b.entry(roles)
 		}
 	}
 	for name, roles := range src.Tokens {
-		for r, p := range roles {
-			b.aclAt(n, kindToken, name, r, p)
+		if len(roles) > 0 {
+			if n.tokens == nil {
+				n.tokens = make(map[int32]*entry, len(src.Tokens))
+			}
+			n.tokens[b.token(name)] = b.entry(roles)
 		}
 	}
 	for name, roles := range src.Groups {
-		for r, p := range roles {
-			b.aclAt(n, kindGroup, name, r, p)
+		if len(roles) > 0 {
+			if n.groups == nil {
+				n.groups = make(map[int32]*entry, len(src.Groups))
+			}
+			g := b.group(name)
+			n.groups[g] = b.entry(roles)
+			n.groupIDs = append(n.groupIDs, g)
 		}
 	}
+	sort.Slice(n.groupIDs, func(i, j int) bool { return n.groupIDs[i] < n.groupIDs[j] })
 	for c, child := range src.Children {
 		b.mirror(child, b.child(n, c))
 	}
