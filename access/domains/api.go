@@ -182,7 +182,9 @@ func (d *Domains) Create(params map[string]string) (*Domains, error) {
 // "delete" (options to remove), "digest" (refuse if the file changed),
 // "password" and "check-connection" (accepted, left to the caller). A
 // *ParamError reports invalid parameters; other errors carry Proxmox's full
-// message, "update auth server failed: ...".
+// message, "update auth server failed: ...". For a realm that does not exist
+// the message is "domain 'X' does not exist", the check Proxmox intends (its
+// code autovivifies the realm first and fails later with another text).
 func (d *Domains) Update(params map[string]string) (*Domains, error) {
 	if err := ValidateUpdateParams(params); err != nil {
 		return nil, err

@@ -254,11 +254,11 @@ func (d *Domains) Digest() string {
 
 // IndexEntry is one element of GET /access/domains.
 type IndexEntry struct {
-	Realm   string `json:"realm"`
-	Type    string `json:"type"`
-	Comment string `json:"comment,omitempty"`
-	Default int    `json:"default,omitempty"`
-	TFA     string `json:"tfa,omitempty"`
+	Realm   string `json:"realm"`             // realm id
+	Type    string `json:"type"`              // realm type
+	Comment string `json:"comment,omitempty"` // comment, if set
+	Default int    `json:"default,omitempty"` // 1 for the default realm
+	TFA     string `json:"tfa,omitempty"`     // realm TFA type (yubico or oath), if set
 }
 
 // Index returns what GET /access/domains lists, in file order.
