@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -76,6 +77,10 @@ func ReadBarrier(r *Request, b Backend) error {
 	return nil
 }
 
+// LockWaits and LockTimeouts count writes that had to wait for a cluster
+// lock held by an outside holder, and those that gave up (metrics).
+var LockWaits, LockTimeouts atomic.Uint64
+
 // ApplyWaiting applies a command; while a lock it awaits is held by an
 // outside holder it retries (Proxmox's cfs_lock: up to timeout, then
 // "cfs-lock '<id>' error: got lock request timeout"). onWait, if set, is
@@ -88,11 +93,18 @@ func ApplyWaiting(ctx context.Context, b Backend, cmd *cfs.Command, timeout time
 		if err != nil {
 			return nil, err
 		}
-		if res.Err == nil || res.Err.Code != cfs.CodeLockBusy || time.Now().After(deadline) {
+		if res.Err == nil || res.Err.Code != cfs.CodeLockBusy {
 			return res, nil
 		}
-		if !waited && onWait != nil {
-			onWait()
+		if time.Now().After(deadline) {
+			LockTimeouts.Add(1)
+			return res, nil
+		}
+		if !waited {
+			LockWaits.Add(1)
+			if onWait != nil {
+				onWait()
+			}
 		}
 		waited = true
 		// Proxmox retries at most every 100 ms near the end, every second before
@@ -297,4 +309,3 @@ func applyResult(ctx context.Context, b Backend, cmd *cfs.Command, decode func(*
 	}
 	return decode(res)
 }
-

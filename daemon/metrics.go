@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"encoding/json"
+	"github.com/pvecfs/pvecfs/api"
 	"net/http"
 	"strconv"
 	"time"
@@ -17,8 +18,6 @@ type metrics struct {
 	reg          *prometheus.Registry
 	applySeconds prometheus.Histogram
 	requests     *prometheus.CounterVec
-	LockWaits    prometheus.Counter
-	LockTimeouts prometheus.Counter
 }
 
 func newMetrics(d *Daemon) *metrics {
@@ -28,8 +27,6 @@ func newMetrics(d *Daemon) *metrics {
 		Buckets: prometheus.ExponentialBuckets(0.00001, 4, 10)})
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pvecfs_api_requests_total", Help: "REST requests by method."}, []string{"method"})
-	m.LockWaits = prometheus.NewCounter(prometheus.CounterOpts{Name: "pvecfs_lock_waits_total", Help: "Writes that waited for a cluster lock."})
-	m.LockTimeouts = prometheus.NewCounter(prometheus.CounterOpts{Name: "pvecfs_lock_timeouts_total", Help: "Writes that gave up waiting for a cluster lock."})
 	stat := func(key string) func() float64 {
 		return func() float64 {
 			v, _ := strconv.ParseFloat(d.node.Stats()[key], 64)
@@ -37,7 +34,11 @@ func newMetrics(d *Daemon) *metrics {
 		}
 	}
 	states := map[string]float64{"Follower": 0, "Candidate": 1, "Leader": 2, "Shutdown": 3}
-	m.reg.MustRegister(m.applySeconds, m.requests, m.LockWaits, m.LockTimeouts,
+	m.reg.MustRegister(m.applySeconds, m.requests,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "pvecfs_lock_waits_total", Help: "Writes that waited for a cluster lock."},
+			func() float64 { return float64(api.LockWaits.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "pvecfs_lock_timeouts_total", Help: "Writes that gave up waiting for a cluster lock."},
+			func() float64 { return float64(api.LockTimeouts.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pvecfs_raft_state", Help: "Raft state: 0 follower, 1 candidate, 2 leader, 3 shutdown."},
 			func() float64 { return states[d.node.Stats()["state"]] }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pvecfs_raft_term", Help: "Current Raft term."}, stat("term")),
