@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pvecfs/pvecfs/cfs"
 )
 
 const (
@@ -375,6 +377,9 @@ func TestNewRealmWithWithout(t *testing.T) {
 
 func TestFormat(t *testing.T) {
 	f := Format()
+	if err := cfs.NewRegistry().Register(f); err != nil {
+		t.Fatalf("register: %v", err)
+	}
 	if f.Path != "domains.cfg" {
 		t.Fatalf("path %q", f.Path)
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pvecfs/pvecfs/cfs"
 )
 
 const (
@@ -93,6 +95,9 @@ func TestParse(t *testing.T) {
 
 func TestFormat(t *testing.T) {
 	f := Format()
+	if err := cfs.NewRegistry().Register(f); err != nil {
+		t.Fatalf("register: %v", err)
+	}
 	if f.Path != "priv/token.cfg" {
 		t.Fatalf("path %q", f.Path)
 	}
