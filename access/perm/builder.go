@@ -233,7 +233,7 @@ func (b *builder) finish() *Engine {
 	e.privValid = make([]bool, len(sorted))
 	for i, name := range sorted {
 		e.privIndex[name] = i
-		e.privValid[i] = ValidPrivilege(name)
+		e.privValid[i] = validPrivilege(name)
 	}
 	e.adminPrivs = e.rolePrivs[e.adminRole]
 

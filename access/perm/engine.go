@@ -466,7 +466,7 @@ func (e *Engine) require(p grant, path string, privs []string, any bool) error {
 func (e *Engine) test(p grant, privs []string, any bool) (ok bool, at int, invalid bool) {
 	for i, name := range privs {
 		idx, known := e.privIndex[name]
-		if known && !e.privValid[idx] || !known && !ValidPrivilege(name) {
+		if known && !e.privValid[idx] || !known && !validPrivilege(name) {
 			return false, i, true
 		}
 		set := known && p.set.has(idx)

@@ -2,5 +2,5 @@ package perm
 
 import "github.com/pvecfs/pvecfs/access/privs"
 
-// ValidPrivilege reports whether name is one of Proxmox's 47 privileges.
-func ValidPrivilege(name string) bool { return privs.IsValid(name) }
+// validPrivilege reports whether name is one of Proxmox's 47 privileges.
+func validPrivilege(name string) bool { return privs.IsValid(name) }

@@ -119,7 +119,7 @@ func stringList(v any) ([]string, error) {
 		if !ok {
 			return nil, fmt.Errorf("privilege %d is %T, not a string", i, a)
 		}
-		if !ValidPrivilege(s) {
+		if !validPrivilege(s) {
 			return nil, fmt.Errorf("invalid privilege '%s'", s)
 		}
 		out[i] = s
