@@ -16,7 +16,8 @@ type OptType int
 const (
 	// String takes any value; the next argument is taken even if it starts with '-'.
 	String OptType = iota
-	// Bool takes an optional value (1|0|true|false|yes|no|on|off); alone it means 1.
+	// Bool takes an optional value (1|0|true|false|yes|no|on|off): the next
+	// argument unless it looks like an option; alone it means 1.
 	Bool
 	// Int takes an integer.
 	Int
@@ -194,11 +195,11 @@ func (s *Spec) Parse(argv []string) (*Parsed, error) {
 		case Bool:
 			if !hasVal {
 				val = "1"
-				if i+1 < len(argv) {
-					if _, ok := ParseBool(argv[i+1]); ok {
-						val = argv[i+1]
-						i++
-					}
+				// as Getopt::Long's ":s": the next argument is the value
+				// unless it looks like an option
+				if i+1 < len(argv) && !isOption(argv[i+1]) && argv[i+1] != "--" {
+					val = argv[i+1]
+					i++
 				}
 			}
 			b, ok := ParseBool(val)
