@@ -313,36 +313,55 @@ func (n *Node) Apply(ctx context.Context, cmd *cfs.Command) (*cfs.Result, error)
 	return n.ApplyRaw(ctx, data)
 }
 
-// ApplyRaw is Apply for an encoded command.
+// ApplyRaw is Apply for an encoded command. If the leader a follower
+// knows of cannot be reached (it just died), the write waits briefly for
+// a new leader and is sent there: it was never delivered, so this is safe.
 func (n *Node) ApplyRaw(ctx context.Context, data []byte) (*cfs.Result, error) {
-	r := n.r()
-	if r == nil {
-		return nil, ErrNoQuorum
-	}
-	if r.State() == raft.Leader {
-		return n.applyLeader(ctx, data)
-	}
-	_, leaderID := r.LeaderWithID()
-	leaderAddr, _ := r.LeaderWithID()
-	if leaderID == "" {
-		return nil, ErrNoQuorum
-	}
-	n.metrics.forwardedOut.Add(1)
-	resp, err := n.rpc.call(ctx, string(leaderAddr), &rpcRequest{Type: "apply", Data: data}, false)
-	if err != nil {
-		n.log.Debug("forward to leader failed", "leader", leaderID, "err", err)
-		return nil, ErrNoQuorum
-	}
-	if resp.Error != "" {
-		if resp.Code == codeNoQuorum || resp.Code == codeNotLeader {
+	var failed string
+	deadline := time.Now().Add(2*n.cfg.Timing.Election + time.Second)
+	for {
+		r := n.r()
+		if r == nil {
 			return nil, ErrNoQuorum
 		}
-		return nil, errors.New(resp.Error)
+		if r.State() == raft.Leader {
+			return n.applyLeader(ctx, data)
+		}
+		leaderAddr, leaderID := r.LeaderWithID()
+		if leaderID == "" || string(leaderID) == failed {
+			if failed == "" || time.Now().After(deadline) {
+				return nil, ErrNoQuorum
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ErrNoQuorum
+			case <-time.After(20 * time.Millisecond):
+			}
+			continue
+		}
+		n.metrics.forwardedOut.Add(1)
+		resp, err := n.rpc.call(ctx, string(leaderAddr), &rpcRequest{Type: "apply", Data: data}, false)
+		if err != nil {
+			var ns *notSentError
+			if errors.As(err, &ns) && failed == "" {
+				n.log.Debug("leader unreachable, waiting for a new one", "leader", leaderID, "err", err)
+				failed = string(leaderID)
+				continue
+			}
+			n.log.Debug("forward to leader failed", "leader", leaderID, "err", err)
+			return nil, ErrNoQuorum
+		}
+		if resp.Error != "" {
+			if resp.Code == codeNoQuorum || resp.Code == codeNotLeader {
+				return nil, ErrNoQuorum
+			}
+			return nil, errors.New(resp.Error)
+		}
+		if err := n.WaitApplied(ctx, resp.Result.Index); err != nil {
+			return nil, err
+		}
+		return resp.Result, nil
 	}
-	if err := n.WaitApplied(ctx, resp.Result.Index); err != nil {
-		return nil, err
-	}
-	return resp.Result, nil
 }
 
 // applyLeader appends data to the log on this (leader) node and waits for

@@ -217,7 +217,7 @@ func (p *rpcClient) call(ctx context.Context, addr string, req *rpcRequest, idem
 	for attempt := 0; ; attempt++ {
 		c, pooled, err := p.get(ctx, addr, attempt > 0)
 		if err != nil {
-			return nil, fmt.Errorf("dial %s: %w", addr, err)
+			return nil, &notSentError{fmt.Errorf("dial %s: %w", addr, err)}
 		}
 		dl, ok := ctx.Deadline()
 		if !ok {
@@ -240,8 +240,15 @@ func (p *rpcClient) call(ctx context.Context, addr string, req *rpcRequest, idem
 			continue
 		}
 		if werr != nil {
-			return nil, fmt.Errorf("rpc %s to %s: %w", req.Type, addr, werr)
+			return nil, &notSentError{fmt.Errorf("rpc %s to %s: %w", req.Type, addr, werr)}
 		}
 		return nil, fmt.Errorf("rpc %s to %s: %w", req.Type, addr, rerr)
 	}
 }
+
+// notSentError marks an RPC that certainly did not reach the peer, so a
+// non-idempotent request may be sent again elsewhere.
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string { return e.err.Error() }
+func (e *notSentError) Unwrap() error { return e.err }
