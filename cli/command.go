@@ -49,6 +49,9 @@ type Command struct {
 	Output bool
 	// NoConn leaves out the connection options (the command needs no node).
 	NoConn bool
+	// Raw leaves the arguments unparsed (in Ctx.Args), for commands that
+	// only refuse to run.
+	Raw bool
 	// Sub are the sub-commands of a group.
 	Sub []*Command
 	// Run does the work of a leaf.
@@ -224,13 +227,16 @@ func run(prog string, root []*Command, env *Env, args []string) error {
 			continue
 		}
 		for _, a := range args {
-			if a == "--" {
+			if a == "--" || cmd.Raw {
 				break
 			}
 			if isHelp(a) {
 				fmt.Fprint(env.Stdout, LeafUsage(strings.Join(path, " "), cmd))
 				return nil
 			}
+		}
+		if cmd.Raw {
+			return cmd.Run(&Ctx{Env: env, Prog: prog, Path: strings.Join(path[1:], " "), Args: args, Opts: Values{}, Global: Values{}})
 		}
 		spec := cmd.spec()
 		p, err := spec.Parse(args)
