@@ -1,0 +1,310 @@
+package mutate
+
+import (
+	"maps"
+
+	"github.com/pvecfs/pvecfs/access/ident"
+	"github.com/pvecfs/pvecfs/access/usercfg"
+)
+
+// edit builds a new user.cfg model from an old one, copy-on-write: the new
+// Config shares every map and value of the old one until a change needs its
+// own copy. A top-level map is copied (shallowly) the first time one of its
+// entries changes, an entry the first time it is written; untouched maps,
+// entries and ACL subtrees stay shared. The old model is never modified.
+type edit struct {
+	c *usercfg.Config
+
+	usersOwned, groupsOwned, rolesOwned bool
+	users                               map[string]*usercfg.User  // entries owned by this edit
+	groups                              map[string]*usercfg.Group // entries owned by this edit
+	nodes                               map[*usercfg.ACLNode]bool // ACL nodes owned by this edit
+}
+
+func newEdit(old *usercfg.Config) *edit {
+	if old == nil {
+		old = usercfg.New()
+	}
+	c := *old
+	return &edit{c: &c}
+}
+
+// result returns the new model.
+func (e *edit) result() *usercfg.Config { return e.c }
+
+func (e *edit) ownUsers() {
+	if !e.usersOwned {
+		e.c.Users = maps.Clone(e.c.Users)
+		e.usersOwned = true
+		e.users = map[string]*usercfg.User{}
+	}
+}
+
+func (e *edit) ownGroups() {
+	if !e.groupsOwned {
+		e.c.Groups = maps.Clone(e.c.Groups)
+		e.groupsOwned = true
+		e.groups = map[string]*usercfg.Group{}
+	}
+}
+
+func (e *edit) ownRoles() {
+	if !e.rolesOwned {
+		e.c.Roles = maps.Clone(e.c.Roles)
+		e.rolesOwned = true
+	}
+}
+
+// user returns a writable copy of an existing user, installed in the new
+// model (nil if the user does not exist).
+func (e *edit) user(id string) *usercfg.User {
+	if u, ok := e.users[id]; ok {
+		return u
+	}
+	old := e.c.Users[id]
+	if old == nil {
+		return nil
+	}
+	e.ownUsers()
+	u := old.Clone()
+	e.c.Users[id] = u
+	e.users[id] = u
+	return u
+}
+
+// putUser installs a new user value owned by this edit.
+func (e *edit) putUser(id string, u *usercfg.User) {
+	e.ownUsers()
+	e.c.Users[id] = u
+	e.users[id] = u
+}
+
+func (e *edit) deleteUser(id string) {
+	e.ownUsers()
+	delete(e.c.Users, id)
+	delete(e.users, id)
+}
+
+// group returns a writable copy of an existing group (nil if absent).
+func (e *edit) group(id string) *usercfg.Group {
+	if g, ok := e.groups[id]; ok {
+		return g
+	}
+	old := e.c.Groups[id]
+	if old == nil {
+		return nil
+	}
+	e.ownGroups()
+	g := old.Clone()
+	if g.Users == nil {
+		g.Users = usercfg.Set{}
+	}
+	e.c.Groups[id] = g
+	e.groups[id] = g
+	return g
+}
+
+func (e *edit) putGroup(id string, g *usercfg.Group) {
+	e.ownGroups()
+	e.c.Groups[id] = g
+	e.groups[id] = g
+}
+
+func (e *edit) deleteGroup(id string) {
+	e.ownGroups()
+	delete(e.c.Groups, id)
+	delete(e.groups, id)
+}
+
+func (e *edit) putRole(id string, r *usercfg.Role) {
+	e.ownRoles()
+	e.c.Roles[id] = r
+}
+
+func (e *edit) deleteRole(id string) {
+	e.ownRoles()
+	delete(e.c.Roles, id)
+}
+
+// addMember makes user uid a member of group gid (both maps kept in step);
+// the group must exist. A user that is not defined is only listed in the
+// group, as Proxmox keeps such members.
+func (e *edit) addMember(gid, uid string) {
+	g := e.c.Groups[gid]
+	if g == nil {
+		return
+	}
+	if !g.Users.Has(uid) {
+		e.group(gid).Users[uid] = struct{}{}
+	}
+	if u := e.c.Users[uid]; u != nil && !u.Groups.Has(gid) {
+		u = e.user(uid)
+		if u.Groups == nil {
+			u.Groups = usercfg.Set{}
+		}
+		u.Groups[gid] = struct{}{}
+	}
+}
+
+// removeMember removes user uid from group gid.
+func (e *edit) removeMember(gid, uid string) {
+	if g := e.c.Groups[gid]; g != nil && g.Users.Has(uid) {
+		delete(e.group(gid).Users, uid)
+	}
+	if u := e.c.Users[uid]; u != nil && u.Groups.Has(gid) {
+		u = e.user(uid)
+		delete(u.Groups, gid)
+		if len(u.Groups) == 0 {
+			u.Groups = nil
+		}
+	}
+}
+
+// ownNode returns a writable copy of n (n itself if this edit made it).
+func (e *edit) ownNode(n *usercfg.ACLNode) *usercfg.ACLNode {
+	if e.nodes[n] {
+		return n
+	}
+	if e.nodes == nil {
+		e.nodes = map[*usercfg.ACLNode]bool{}
+	}
+	c := n.Clone()
+	e.nodes[c] = true
+	return c
+}
+
+// aclChain returns writable nodes from the root down to the node of a
+// normalised path, creating missing nodes; chain[0] is the new root.
+func (e *edit) aclChain(path string) ([]*usercfg.ACLNode, []string) {
+	comps := ident.SplitPath(path)
+	chain := make([]*usercfg.ACLNode, 0, len(comps)+1)
+	root := e.ownNode(e.c.ACL)
+	e.c.ACL = root
+	chain = append(chain, root)
+	cur := root
+	for _, comp := range comps {
+		child := cur.Children[comp]
+		if child == nil {
+			child = &usercfg.ACLNode{}
+			if e.nodes == nil {
+				e.nodes = map[*usercfg.ACLNode]bool{}
+			}
+			e.nodes[child] = true
+		} else {
+			child = e.ownNode(child)
+		}
+		if cur.Children == nil {
+			cur.Children = map[string]*usercfg.ACLNode{}
+		}
+		cur.Children[comp] = child
+		chain = append(chain, child)
+		cur = child
+	}
+	return chain, comps
+}
+
+// pruneChain removes empty nodes at the bottom of a chain from aclChain (the
+// root always stays) and drops empty maps.
+func pruneChain(chain []*usercfg.ACLNode, comps []string) {
+	for i := len(chain) - 1; i >= 0; i-- {
+		tidy(chain[i])
+		if i == 0 || !chain[i].IsEmpty() {
+			continue
+		}
+		delete(chain[i-1].Children, comps[i-1])
+	}
+}
+
+// tidy sets a node's empty maps to nil, as the parser leaves them.
+func tidy(n *usercfg.ACLNode) {
+	if len(n.Users) == 0 {
+		n.Users = nil
+	}
+	if len(n.Groups) == 0 {
+		n.Groups = nil
+	}
+	if len(n.Tokens) == 0 {
+		n.Tokens = nil
+	}
+	if len(n.Children) == 0 {
+		n.Children = nil
+	}
+}
+
+// aclFilter selects ACL entries to remove everywhere in the tree.
+type aclFilter struct {
+	user   string   // entries of this user
+	tokens []string // entries of these full token ids
+	group  string   // entries of this group
+	role   string   // this role from every entry
+}
+
+// purge removes the filter's entries from the whole ACL tree. Only the
+// nodes that change (and their ancestors) are copied.
+func (e *edit) purge(f aclFilter) {
+	if n, changed := purgeNode(e.c.ACL, &f, true); changed {
+		e.c.ACL = n
+	}
+}
+
+func purgeNode(n *usercfg.ACLNode, f *aclFilter, root bool) (*usercfg.ACLNode, bool) {
+	var c *usercfg.ACLNode
+	own := func() *usercfg.ACLNode {
+		if c == nil {
+			c = n.Clone()
+		}
+		return c
+	}
+	for name, child := range n.Children {
+		nc, changed := purgeNode(child, f, false)
+		if !changed {
+			continue
+		}
+		if nc == nil {
+			delete(own().Children, name)
+		} else {
+			own().Children[name] = nc
+		}
+	}
+	if f.user != "" {
+		if _, ok := n.Users[f.user]; ok {
+			delete(own().Users, f.user)
+		}
+	}
+	for _, t := range f.tokens {
+		if _, ok := n.Tokens[t]; ok {
+			delete(own().Tokens, t)
+		}
+	}
+	if f.group != "" {
+		if _, ok := n.Groups[f.group]; ok {
+			delete(own().Groups, f.group)
+		}
+	}
+	if f.role != "" {
+		for kind, m := range [...]map[string]usercfg.RoleMap{n.Users, n.Groups, n.Tokens} {
+			for member, rm := range m {
+				if _, ok := rm[f.role]; !ok {
+					continue
+				}
+				own()
+				dst := [...]map[string]usercfg.RoleMap{c.Users, c.Groups, c.Tokens}[kind]
+				nrm := dst[member].Clone()
+				delete(nrm, f.role)
+				if len(nrm) == 0 {
+					delete(dst, member)
+				} else {
+					dst[member] = nrm
+				}
+			}
+		}
+	}
+	if c == nil {
+		return n, false
+	}
+	tidy(c)
+	if !root && c.IsEmpty() {
+		return nil, true
+	}
+	return c, true
+}
