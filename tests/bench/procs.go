@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,7 +136,8 @@ func (d *daemon) stop(timeout time.Duration) {
 func (d *daemon) waitReady(ctx context.Context, timeout time.Duration) error {
 	c := newAPIClient(d.apiAddr, "", "", 1)
 	defer c.closeIdle()
-	deadline := time.Now().Add(timeout)
+	begin := time.Now()
+	deadline := begin.Add(timeout)
 	var last error
 	for {
 		if !d.running() {
@@ -143,6 +145,10 @@ func (d *daemon) waitReady(ctx context.Context, timeout time.Duration) error {
 		}
 		if last = c.ready(ctx); last == nil {
 			return nil
+		}
+		var ae *apiError
+		if errors.As(last, &ae) && ae.Status == http.StatusNotImplemented && time.Since(begin) > 5*time.Second {
+			return fmt.Errorf("%s: %w (this binary does not serve the endpoint)", d.name, last)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s not ready after %s: %v; log %s:\n%s", d.name, timeout, last, d.logPath, tail(d.logPath, 15))
