@@ -2,7 +2,6 @@ package ticket
 
 import (
 	"bytes"
-	"encoding/json"
 	"testing"
 
 	"github.com/pvecfs/pvecfs/access/shadow"
@@ -12,7 +11,7 @@ import (
 
 const pamShadow = "priv/pam-shadow.cfg"
 
-// testTree is a tree with the access formats and the password command.
+// testTree is a tree with the access formats.
 type testTree struct {
 	t     *testing.T
 	tree  *cfs.Tree
@@ -28,14 +27,7 @@ func newTestTree(t *testing.T) *testTree {
 			t.Fatal(err)
 		}
 	}
-	h := cfs.NewHandlers()
-	if err := RegisterCommands(h, shadow.Path, pamShadow); err != nil {
-		t.Fatal(err)
-	}
-	if err := RegisterCommands(h, shadow.Path); err == nil {
-		t.Fatal("registering twice must fail")
-	}
-	return &testTree{t: t, tree: cfs.NewTree(reg, h)}
+	return &testTree{t: t, tree: cfs.NewTree(reg, nil)}
 }
 
 // apply runs one command stamped with time now.
@@ -158,57 +150,5 @@ func TestRotationOps(t *testing.T) {
 	}
 	if _, err := RotationOps(tt.get("a"), priv1, pub1); err == nil {
 		t.Fatal("rotation from a directory accepted")
-	}
-}
-
-func TestSetPasswordCommand(t *testing.T) {
-	tt := newTestTree(t)
-	if r := tt.apply(cfs.OpMkdir, cfs.PathRequest{Path: "priv"}, 1); r.Err != nil {
-		t.Fatal(r.Err)
-	}
-	if r := tt.apply(cfs.OpWrite, cfs.WriteRequest{Path: "user.cfg", Data: []byte("user:root@pam:1:0::::::\nuser:alice@pve:1:0::::::\n")}, 1); r.Err != nil {
-		t.Fatal(r.Err)
-	}
-	hash := shadow.Hash("secret-1", "saltsalt")
-	tests := []struct {
-		name string
-		req  SetPassword
-		code string
-	}{
-		{"pve user", SetPassword{Userid: "alice@pve", Path: shadow.Path, Hash: hash}, ""},
-		{"pam root", SetPassword{Userid: "root@pam", Path: pamShadow, Hash: hash}, ""},
-		{"unknown user", SetPassword{Userid: "bob@pve", Path: shadow.Path, Hash: hash}, cfs.CodeNotFound},
-		{"file not allowed", SetPassword{Userid: "alice@pve", Path: "user.cfg", Hash: hash}, cfs.CodeInvalid},
-		{"clear password", SetPassword{Userid: "alice@pve", Path: shadow.Path, Hash: "secret-1"}, cfs.CodeInvalid},
-		{"bad userid", SetPassword{Userid: "alice", Path: shadow.Path, Hash: hash}, cfs.CodeInvalid},
-		{"colon in hash", SetPassword{Userid: "alice@pve", Path: shadow.Path, Hash: "$5$a:b"}, cfs.CodeInvalid},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r := tt.apply(OpSetPassword, tc.req, 2)
-			if tc.code == "" {
-				if r.Err != nil {
-					t.Fatal(r.Err)
-				}
-				m, _, err := tt.tree.Model(tc.req.Path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				name := tc.req.Userid[:len(tc.req.Userid)-4]
-				if err := m.(*shadow.Shadow).Check(name, "secret-1"); err != nil {
-					t.Fatalf("password not stored: %v", err)
-				}
-				return
-			}
-			if r.Err == nil || r.Err.Code != tc.code {
-				t.Fatalf("err = %+v, want code %q", r.Err, tc.code)
-			}
-		})
-	}
-	// A malformed body is refused.
-	cmd := &cfs.Command{V: cfs.CommandVersion, Op: OpSetPassword, Body: json.RawMessage(`[1]`)}
-	data, _ := cmd.Encode()
-	if r := tt.tree.Apply(100, 100, data); r.Err == nil {
-		t.Fatal("malformed body accepted")
 	}
 }
