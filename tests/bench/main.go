@@ -239,6 +239,11 @@ func machine(dir string) string {
 		osd += " " + strings.TrimSpace(string(b))
 	}
 	parts = append(parts, osd, runtime.Version())
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			parts = append(parts, "load average "+strings.Join(f[:3], " ")+" at start")
+		}
+	}
 	if fs := fsType(dir); fs != "" {
 		parts = append(parts, "data dirs on "+fs)
 	}
