@@ -62,7 +62,7 @@ type Command struct {
 var ConnOpts = []Opt{
 	{Name: "data-dir", Type: String, Help: "data dir of the local node (env PVECFS_DATA_DIR, default " + DefaultDataDir + ")"},
 	{Name: "url", Type: String, Help: "https://HOST:PORT of a node's API instead of the local socket"},
-	{Name: "user", Type: String, Help: "log in as USER@REALM with password from PVECFS_PASSWORD (with --url)"},
+	{Name: "user", Type: String, Help: "log in as USER@REALM (or env PVECFS_USER) with password from PVECFS_PASSWORD (with --url)"},
 	{Name: "fingerprint", Type: String, Help: "SHA-256 fingerprint the --url server certificate must have"},
 }
 
@@ -127,7 +127,12 @@ func (c *Ctx) Client() (*Client, error) {
 	if c.client != nil {
 		return c.client, nil
 	}
-	cl, err := NewClient(ConnOptions{DataDir: c.DataDir(), URL: c.Global.Get("url"), User: c.Global.Get("user"),
+	user := c.Global.Get("user")
+	if user == "" && c.Global.Get("url") != "" {
+		// also from the environment: in `acl modify` `--user` means `--users`
+		user = c.Getenv("PVECFS_USER")
+	}
+	cl, err := NewClient(ConnOptions{DataDir: c.DataDir(), URL: c.Global.Get("url"), User: user,
 		Fingerprint: c.Global.Get("fingerprint"), Getenv: c.Getenv})
 	if err != nil {
 		return nil, err
@@ -273,7 +278,7 @@ func (cmd *Command) spec() *Spec {
 func LeafUsage(path string, cmd *Command) string {
 	var b strings.Builder
 	s := cmd.spec()
-	fmt.Fprintf(&b, "USAGE: %s %s\n", path, s.Synopsis())
+	fmt.Fprintln(&b, strings.TrimRight("USAGE: "+path+" "+s.Synopsis(), " "))
 	if cmd.Help != "" {
 		fmt.Fprintf(&b, "\n  %s\n", cmd.Help)
 	}
@@ -323,7 +328,7 @@ func Usage(prog string, root []*Command, words []string) string {
 			case len(c.AliasOf) > 0:
 				fmt.Fprintf(&b, "  %s %s\n      an alias for '%s %s'\n", prefix, c.Name, prog, strings.Join(c.AliasOf, " "))
 			case c.Run != nil:
-				fmt.Fprintf(&b, "  %s %s %s\n", prefix, c.Name, c.spec().Synopsis())
+				fmt.Fprintln(&b, strings.TrimRight(fmt.Sprintf("  %s %s %s", prefix, c.Name, c.spec().Synopsis()), " "))
 				if c.Help != "" {
 					fmt.Fprintf(&b, "      %s\n", c.Help)
 				}

@@ -97,3 +97,28 @@ func TestSecrets(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+func TestLoginUserFromEnv(t *testing.T) {
+	env := map[string]string{"PVECFS_USER": "root@pam", "PVECFS_PASSWORD": "pw"}
+	getenv := func(k string) string { return env[k] }
+	// `--user` is the command's own `--users` here; the login user comes from PVECFS_USER
+	cmds := []*Command{{Name: "aclmod", Args: []string{"path"}, Opts: []Opt{{Name: "users", Type: List}}, Run: func(c *Ctx) error {
+		if c.Opts.Get("users") != "joe@pve" {
+			return errors.New("users not parsed")
+		}
+		cl, err := c.Client()
+		if err != nil {
+			return err
+		}
+		if cl.user != "root@pam" || cl.password != "pw" {
+			return errors.New("login user not taken from PVECFS_USER")
+		}
+		return nil
+	}}}
+	var errb bytes.Buffer
+	code := Main("pveum", cmds, &Env{Stderr: &errb, Getenv: getenv},
+		[]string{"aclmod", "/", "-user", "joe@pve", "--url", "https://h:8006", "--fingerprint", strings.Repeat("AA:", 31) + "AA"})
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, errb.String())
+	}
+}

@@ -92,6 +92,7 @@ type Parsed struct {
 // UsageError is a command-line mistake (exit status 2 in Main).
 type UsageError struct{ Msg string }
 
+// Error returns the message.
 func (e *UsageError) Error() string { return e.Msg }
 
 func usageErr(format string, args ...any) error {

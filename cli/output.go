@@ -13,17 +13,25 @@ import (
 
 // Output formats of --output-format.
 const (
-	FormatText       = "text"
-	FormatJSON       = "json"
+	// FormatText prints bordered tables (Proxmox's default).
+	FormatText = "text"
+	// FormatJSON prints canonical compact JSON and a newline.
+	FormatJSON = "json"
+	// FormatJSONPretty prints Perl JSON's canonical pretty form.
 	FormatJSONPretty = "json-pretty"
-	FormatYAML       = "yaml"
+	// FormatYAML prints YAML as CPAN::Meta::YAML dumps it.
+	FormatYAML = "yaml"
 )
 
 // Column types (JSON schema types; they decide text rendering and sorting).
 const (
-	TString  = "string"
+	// TString is a text column (left as is).
+	TString = "string"
+	// TInteger is an integer column (sorted numerically).
 	TInteger = "integer"
-	TNumber  = "number"
+	// TNumber is a number column (sorted numerically).
+	TNumber = "number"
+	// TBoolean is a boolean column (printed 0/1).
 	TBoolean = "boolean"
 )
 
