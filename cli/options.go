@@ -127,28 +127,28 @@ func isOption(a string) bool {
 	return true
 }
 
-// resolve finds the option an argument name means: an exact name of the
-// command's options, else a unique abbreviation of one of them, else the
-// same among the global options (Getopt::Long's auto_abbrev, as Proxmox's
-// CLI uses it).
+// resolve finds the option an argument name means (Getopt::Long's
+// auto_abbrev, as Proxmox's CLI uses it, with the command's own options
+// first): an exact name of the command's options, else a unique
+// abbreviation of one of them, else the same among the global options.
+// When the abbreviation is ambiguous among the command's options, an exact
+// global name still wins (`--user` of `realm add`, which has user_attr and
+// user_classes).
 func (s *Spec) resolve(name string) (*Opt, bool, error) {
-	for _, set := range []struct {
-		opts   []Opt
-		global bool
-	}{{s.Opts, false}, {s.Global, true}} {
-		for i := range set.opts {
-			if set.opts[i].Name == name {
-				return &set.opts[i], set.global, nil
+	exact := func(opts []Opt) *Opt {
+		for i := range opts {
+			if opts[i].Name == name {
+				return &opts[i]
 			}
 		}
+		return nil
+	}
+	prefixed := func(opts []Opt) ([]*Opt, error) {
 		var cands []*Opt
-		for i := range set.opts {
-			if strings.HasPrefix(set.opts[i].Name, name) {
-				cands = append(cands, &set.opts[i])
+		for i := range opts {
+			if strings.HasPrefix(opts[i].Name, name) {
+				cands = append(cands, &opts[i])
 			}
-		}
-		if len(cands) == 1 {
-			return cands[0], set.global, nil
 		}
 		if len(cands) > 1 {
 			names := make([]string, len(cands))
@@ -156,8 +156,29 @@ func (s *Spec) resolve(name string) (*Opt, bool, error) {
 				names[i] = c.Name
 			}
 			sort.Strings(names)
-			return nil, false, usageErr("Option %s is ambiguous (%s)", name, strings.Join(names, ", "))
+			return nil, usageErr("Option %s is ambiguous (%s)", name, strings.Join(names, ", "))
 		}
+		return cands, nil
+	}
+	if o := exact(s.Opts); o != nil {
+		return o, false, nil
+	}
+	cands, ambiguous := prefixed(s.Opts)
+	if len(cands) == 1 {
+		return cands[0], false, nil
+	}
+	if o := exact(s.Global); o != nil {
+		return o, true, nil
+	}
+	if ambiguous != nil {
+		return nil, false, ambiguous
+	}
+	cands, err := prefixed(s.Global)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(cands) == 1 {
+		return cands[0], true, nil
 	}
 	return nil, false, usageErr("Unknown option: %s", name)
 }

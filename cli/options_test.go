@@ -11,6 +11,7 @@ func TestParse(t *testing.T) {
 		{Name: "tokens", Type: List}, {Name: "propagate", Type: Bool}}, Global: append(append([]Opt(nil), ConnOpts...), OutputOpts...)}
 	tok := &Spec{Args: []string{"userid", "tokenid"}, Opts: []Opt{{Name: "privsep", Type: Bool}, {Name: "expire", Type: Int}, {Name: "comment", Type: String}},
 		Global: ConnOpts}
+	realm := &Spec{Args: []string{"realm"}, Opts: []Opt{{Name: "user_attr", Type: String}, {Name: "user_classes", Type: String}}, Global: ConnOpts}
 	opt := &Spec{OptArgs: []string{"userid"}, Opts: []Opt{{Name: "path", Type: String}, {Name: "password", Type: Secret}}, Global: ConnOpts}
 	tests := []struct {
 		name   string
@@ -47,6 +48,9 @@ func TestParse(t *testing.T) {
 		{"bad int", tok, []string{"joe@pve", "m", "--expire", "soon"}, nil, nil, nil, "expire: value 'soon' is not an integer"},
 		{"unknown option", tok, []string{"joe@pve", "m", "--bogus", "1"}, nil, nil, nil, "Unknown option: bogus"},
 		{"command option wins abbreviation", acl, []string{"/", "--u", "x", "--r", "R"}, []string{"/"}, Values{"users": "x", "roles": "R"}, Values{}, ""},
+		{"global exact wins over ambiguous abbreviation", realm, []string{"corp", "--user", "root@pam", "--user_a", "uid"},
+			[]string{"corp"}, Values{"user_attr": "uid"}, Values{"user": "root@pam"}, ""},
+		{"ambiguous command abbreviation", realm, []string{"corp", "--user_", "x"}, nil, nil, nil, "Option user_ is ambiguous (user_attr, user_classes)"},
 		{"ambiguous", acl, []string{"/", "--no", "1"}, nil, nil, nil, "Option no is ambiguous (noborder, noheader)"},
 		{"missing value", tok, []string{"joe@pve", "m", "--comment"}, nil, nil, nil, "Option comment requires an argument"},
 		{"not enough args", tok, []string{"joe@pve"}, nil, nil, nil, "not enough arguments: missing <tokenid>"},
