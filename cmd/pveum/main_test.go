@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -316,5 +319,31 @@ func TestPasswd(t *testing.T) {
 	code, _, stderr = f.run([]string{"passwd", "joe@pve"}, nil)
 	if code == 0 || !strings.Contains(stderr, "PVECFS_NEW_PASSWORD") {
 		t.Fatalf("exit %d %q", code, stderr)
+	}
+}
+
+func TestRemote(t *testing.T) {
+	var gotAuth, gotPath string
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth, gotPath = r.Header.Get("Authorization"), r.URL.EscapedPath()
+		io.WriteString(w, `{"data":[{"groupid":"admin","users":"joe@pve"}]}`)
+	}))
+	defer srv.Close()
+	sum := sha256.Sum256(srv.Certificate().Raw)
+	hexes := make([]string, len(sum))
+	for k, c := range sum {
+		hexes[k] = fmt.Sprintf("%02X", c)
+	}
+	var out, errb bytes.Buffer
+	env := &cli.Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
+		return map[string]string{"PVECFS_TOKEN": "joe@pve!m=s3cret", "LANG": "C"}[k]
+	}}
+	code := run([]string{"group", "list", "--url", srv.URL, "--fingerprint", strings.Join(hexes, ":")}, env)
+	if code != 0 || gotAuth != "PVEAPIToken=joe@pve!m=s3cret" || gotPath != "/api2/json/access/groups" {
+		t.Fatalf("exit %d %q auth %q path %q", code, errb.String(), gotAuth, gotPath)
+	}
+	want := "+---------+---------+---------+\n| groupid | comment | users   |\n+=========+=========+=========+\n| admin   |         | joe@pve |\n+---------+---------+---------+\n"
+	if out.String() != want {
+		t.Fatalf("ASCII table (LANG=C)\n%s\nwant\n%s", out.String(), want)
 	}
 }
