@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pvecfs/pvecfs/cli"
+	"github.com/pvecfs/pvecfs/pki"
 )
 
 // now is the clock of the "Date:" line (tests replace it).
@@ -65,6 +66,10 @@ func add(c *cli.Ctx) error {
 	if !c.Opts.Has("fingerprint") {
 		return fmt.Errorf("--fingerprint is required: the SHA-256 fingerprint of %s's API certificate ('pvecfs fingerprint' on that node)", host)
 	}
+	fp, err := pki.NormalizeFingerprint(c.Opts.Get("fingerprint"))
+	if err != nil {
+		return fmt.Errorf("invalid --fingerprint '%s': want 32 colon-separated hex bytes (SHA-256, as 'pvecfs fingerprint' prints it)", c.Opts.Get("fingerprint"))
+	}
 	// the local node's name, for the success message (a standalone node
 	// lists only itself)
 	name := ""
@@ -90,6 +95,7 @@ func add(c *cli.Ctx) error {
 	}
 	p := c.Opts.Form("fingerprint", "force", "nodeid", "votes", "link0")
 	p.Set("hostname", host)
+	p.Set("fingerprint", fp)
 	p.Set("password", pw)
 	if _, err := c.Call(http.MethodPost, "/cluster/config/join", p); err != nil {
 		return err

@@ -151,6 +151,16 @@ func TestAdd(t *testing.T) {
 			t.Fatalf("sent %+v", r)
 		}
 	}
+	// malformed fingerprint: refused before anything is sent
+	code, _, stderr = f.run([]string{"add", "h1", "--fingerprint", "AB:CD"}, map[string]string{"PVECFS_JOIN_PASSWORD": "pw"}, nil)
+	if code == 0 || !strings.Contains(stderr, "invalid --fingerprint 'AB:CD'") || len(f.take()) != 0 {
+		t.Fatalf("exit %d %q", code, stderr)
+	}
+	// lower case is accepted and sent upper case
+	code, _, stderr = f.run([]string{"add", "h1", "--fingerprint", strings.ToLower(fp)}, map[string]string{"PVECFS_JOIN_PASSWORD": "pw"}, nil)
+	if r := f.take(); code != 0 || r[len(r)-1].Form.Get("fingerprint") != fp {
+		t.Fatalf("exit %d %q %+v", code, stderr, r)
+	}
 	// no fingerprint
 	code, _, stderr = f.run([]string{"add", "h1"}, map[string]string{"PVECFS_JOIN_PASSWORD": "pw"}, nil)
 	if code == 0 || !strings.Contains(stderr, "--fingerprint is required") {
