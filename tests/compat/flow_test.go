@@ -35,7 +35,7 @@ func (f *flow) step(name string, needs []string, fn func(t *testing.T)) bool {
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
-					t.Errorf("client panicked: %v\n%s", r, debug.Stack())
+					t.Errorf("client panicked: %v%s", r, panicSite(string(debug.Stack())))
 				}
 			}()
 			fn(t)
@@ -58,4 +58,16 @@ func fmtv(v any) string {
 		return fmt.Sprintf("%q", s)
 	}
 	return fmt.Sprintf("%v", v)
+}
+
+// panicSite returns " at <function> <file:line>" for the innermost
+// go-proxmox frame of a stack trace, or "".
+func panicSite(stack string) string {
+	lines := strings.Split(stack, "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "luthermonson/go-proxmox") && i+1 < len(lines) {
+			return " at " + strings.TrimSpace(l) + " " + strings.TrimSpace(lines[i+1])
+		}
+	}
+	return ""
 }

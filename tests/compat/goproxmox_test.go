@@ -496,18 +496,39 @@ func TestGoProxmox(t *testing.T) {
 	// Every answer, error or not, is JSON with PVE's exact content type
 	// (api-clients.md §5, §7.8, §7.12).
 	t.Run("14-content-type", func(t *testing.T) {
-		for _, ex := range rootRec.all() {
-			if ex.Err != nil {
-				continue
-			}
-			if ex.CT != pveContentType {
-				t.Errorf("%s %s -> %q: Content-Type %q, want %q", ex.Method, ex.Path, ex.StatusLine, ex.CT, pveContentType)
-			}
-			if !json.Valid(ex.Body) {
-				t.Errorf("%s %s -> %q: body is not JSON: %s", ex.Method, ex.Path, ex.StatusLine, clip(string(ex.Body), 200))
-			}
-		}
+		checkContentTypes(t, rootRec.all())
 	})
+}
+
+// checkContentTypes reports, once per kind of defect, answers whose
+// Content-Type is not PVE's exact one or whose body is not JSON.
+func checkContentTypes(t *testing.T, exs []exchange) {
+	t.Helper()
+	badCT := map[string][]string{}
+	var order []string
+	var notJSON []string
+	for _, ex := range exs {
+		if ex.Err != nil {
+			continue
+		}
+		what := ex.Method + " " + ex.Path + " -> " + ex.StatusLine
+		if ex.CT != pveContentType {
+			if _, seen := badCT[ex.CT]; !seen {
+				order = append(order, ex.CT)
+			}
+			badCT[ex.CT] = append(badCT[ex.CT], what)
+		}
+		if !json.Valid(ex.Body) {
+			notJSON = append(notJSON, what+": "+clip(string(ex.Body), 120))
+		}
+	}
+	for _, ct := range order {
+		ws := badCT[ct]
+		t.Errorf("%d answer(s) with Content-Type %q, want %q, e.g. %s", len(ws), ct, pveContentType, strings.Join(ws[:min(3, len(ws))], "; "))
+	}
+	if len(notJSON) > 0 {
+		t.Errorf("%d answer(s) with a body that is not JSON, e.g. %s", len(notJSON), strings.Join(notJSON[:min(3, len(notJSON))], "; "))
+	}
 }
 
 // pveContentType is the exact response Content-Type of PVE.

@@ -14,12 +14,14 @@
 // "SUMMARY passed=N failed=N". Exit status 1 if any step failed.
 'use strict';
 
+const fs = require('fs');
 const path = require('path');
 
 let proxmoxApi, undici, pkgVersion;
 try {
   proxmoxApi = require('proxmox-api').default;
-  pkgVersion = require('proxmox-api/package.json').version;
+  const pkgFile = path.join(__dirname, 'node_modules', 'proxmox-api', 'package.json');
+  pkgVersion = JSON.parse(fs.readFileSync(pkgFile, 'utf8')).version;
   // The client's own HTTP stack (its undici dependency).
   undici = require(require.resolve('undici', { paths: [path.dirname(require.resolve('proxmox-api'))] }));
 } catch (e) {
