@@ -9,23 +9,40 @@ import (
 
 // Command op names registered by Register.
 const (
-	OpUserCreate  = "access.user.create"
-	OpUserUpdate  = "access.user.update"
-	OpUserDelete  = "access.user.delete"
+	// OpUserCreate creates a user (body UserCreate).
+	OpUserCreate = "access.user.create"
+	// OpUserUpdate changes a user (body UserUpdate).
+	OpUserUpdate = "access.user.update"
+	// OpUserDelete deletes a user (body UserDelete).
+	OpUserDelete = "access.user.delete"
+	// OpGroupCreate creates a group (body GroupCreate).
 	OpGroupCreate = "access.group.create"
+	// OpGroupUpdate changes a group (body GroupUpdate).
 	OpGroupUpdate = "access.group.update"
+	// OpGroupDelete deletes a group (body GroupDelete).
 	OpGroupDelete = "access.group.delete"
-	OpRoleCreate  = "access.role.create"
-	OpRoleUpdate  = "access.role.update"
-	OpRoleDelete  = "access.role.delete"
-	OpACLUpdate   = "access.acl.update"
+	// OpRoleCreate creates a role (body RoleCreate).
+	OpRoleCreate = "access.role.create"
+	// OpRoleUpdate changes a role (body RoleUpdate).
+	OpRoleUpdate = "access.role.update"
+	// OpRoleDelete deletes a role (body RoleDelete).
+	OpRoleDelete = "access.role.delete"
+	// OpACLUpdate adds or removes ACL entries (body ACLUpdate).
+	OpACLUpdate = "access.acl.update"
+	// OpTokenCreate creates an API token (body TokenCreate, result TokenCreateResult).
 	OpTokenCreate = "access.token.create"
+	// OpTokenUpdate changes an API token (body TokenUpdate, result TokenUpdateResult).
 	OpTokenUpdate = "access.token.update"
+	// OpTokenDelete deletes an API token (body TokenDelete).
 	OpTokenDelete = "access.token.delete"
+	// OpRealmCreate creates a realm (body RealmCreate).
 	OpRealmCreate = "access.realm.create"
+	// OpRealmUpdate changes a realm (body RealmUpdate).
 	OpRealmUpdate = "access.realm.update"
+	// OpRealmDelete deletes a realm (body RealmDelete).
 	OpRealmDelete = "access.realm.delete"
-	OpPassword    = "access.password"
+	// OpPassword sets a password hash (body PasswordChange).
+	OpPassword = "access.password"
 )
 
 // Register adds the access-control command handlers to h. Each handler
