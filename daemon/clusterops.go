@@ -378,12 +378,17 @@ func (d *Daemon) versionFile() []byte {
 // registerEndpoints installs every REST endpoint of the node.
 func (d *Daemon) registerEndpoints() {
 	ops := clusterOps{d}
-	audit := func(r *api.Request) error {
-		if !r.Auth.Root() {
-			return api.Forbidden("/, Sys.Audit")
+	auth := api.NewAuthService(d, d.log)
+	auth.Quorate = d.node.Quorate
+	auth.PamShadowPath = PamShadowPath
+	d.api.SetAuthenticator(auth)
+	audit := func(r *api.Request) error { return auth.Require(r, "/", "Sys.Audit") }
+	d.api.Handle(api.AccessAuthEndpoints(auth, api.AccessAuthConfig{ClusterName: func() string {
+		if c := d.conf(); c != nil {
+			return c.Name
 		}
-		return nil
-	}
+		return ""
+	}})...)
 	d.api.Handle(api.ClusterEndpoints(ops, audit)...)
 	d.api.Handle(api.FileEndpoints(d, d.virtualFiles())...)
 	d.api.Handle(api.Endpoint{Method: "GET", Path: "/pvecfs/cluster/status", Description: "Membership, quorum and leader (pvecm status; Sys.Audit on /).",

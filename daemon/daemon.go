@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pvecfs/pvecfs/access/shadow"
+	"github.com/pvecfs/pvecfs/access/ticket"
 	"github.com/pvecfs/pvecfs/api"
 	"github.com/pvecfs/pvecfs/cfs"
 	"github.com/pvecfs/pvecfs/cluster"
@@ -363,6 +364,14 @@ func defaultTree(node, rootHash string, caPEM, caKey, apiCert []byte) ([]cfs.Bat
 			return nil, err
 		}
 	}
+	authPriv, authPub, err := ticket.GenerateKeyPair()
+	if err != nil {
+		return nil, err
+	}
+	wwwKey, err := ticket.GenerateWWWKey()
+	if err != nil {
+		return nil, err
+	}
 	files := []struct {
 		path string
 		data []byte
@@ -375,6 +384,9 @@ func defaultTree(node, rootHash string, caPEM, caKey, apiCert []byte) ([]cfs.Bat
 		{"pve-root-ca.pem", caPEM},
 		{"priv/pve-root-ca.key", caKey},
 		{"nodes/" + node + "/pve-ssl.pem", apiCert},
+		{ticket.PubKeyPath, authPub},
+		{ticket.PrivKeyPath, authPriv},
+		{ticket.WWWKeyPath, wwwKey},
 	}
 	for _, f := range files {
 		if err := add(cfs.OpWrite, cfs.WriteRequest{Path: f.path, Data: f.data}); err != nil {

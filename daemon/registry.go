@@ -3,7 +3,11 @@ package daemon
 import (
 	"fmt"
 
+	"github.com/pvecfs/pvecfs/access/domains"
+	"github.com/pvecfs/pvecfs/access/mutate"
 	"github.com/pvecfs/pvecfs/access/shadow"
+	"github.com/pvecfs/pvecfs/access/tokens"
+	"github.com/pvecfs/pvecfs/access/usercfg"
 	"github.com/pvecfs/pvecfs/cfs"
 	"github.com/pvecfs/pvecfs/cluster"
 )
@@ -21,10 +25,14 @@ func NewTree() (*cfs.Tree, error) {
 		return nil, fmt.Errorf("register cluster commands: %w", err)
 	}
 	sh := shadow.Format()
-	for _, f := range []cfs.Format{sh, {Path: PamShadowPath, Parse: sh.Parse}} {
+	for _, f := range []cfs.Format{sh, {Path: PamShadowPath, Parse: sh.Parse},
+		usercfg.Format(), tokens.Format(), domains.Format()} {
 		if err := reg.Register(f); err != nil {
 			return nil, fmt.Errorf("register %s: %w", f.Path, err)
 		}
+	}
+	if err := mutate.Register(h); err != nil {
+		return nil, fmt.Errorf("register access commands: %w", err)
 	}
 	return cfs.NewTree(reg, h), nil
 }
