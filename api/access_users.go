@@ -51,7 +51,7 @@ var (
 	pUserLastname  = Param{Name: "lastname", Optional: true, MaxLength: 1024}
 	pUserEmail     = Param{Name: "email", Optional: true, MaxLength: 254, Format: fmtEmailOpt}
 	pUserComment   = Param{Name: "comment", Optional: true, MaxLength: 2048}
-	pUserKeys      = Param{Name: "keys", Optional: true, Pattern: accKeysRE}
+	pUserKeys      = Param{Name: "keys", Optional: true, Pattern: accKeysRE, Format: fmtKeysLen}
 	pUserGroups    = Param{Name: "groups", Optional: true, Format: accListOf(fmtGroupid)}
 	pUserPassword  = Param{Name: "password", Optional: true, MinLength: 8, MaxLength: 64}
 	pUserAppend    = Param{Name: "append", Type: TBoolean, Optional: true}
@@ -62,7 +62,7 @@ var userPrivsList = []string{"User.Modify", "Sys.Audit"}
 // accRequires is JSONSchema's "requires": name may only be given with other.
 func accRequires(r *Request, name, other string) error {
 	if r.Params.Has(name) && !r.Params.Has(other) {
-		return ParamErr(other, fmt.Sprintf("missing property - '%s' accRequires this property", name))
+		return ParamErr(other, fmt.Sprintf("missing property - '%s' requires this property", name))
 	}
 	return nil
 }
