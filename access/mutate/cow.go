@@ -26,6 +26,9 @@ func newEdit(old *usercfg.Config) *edit {
 		old = usercfg.New()
 	}
 	c := *old
+	if c.ACL == nil {
+		c.ACL = &usercfg.ACLNode{}
+	}
 	return &edit{c: &c}
 }
 
@@ -35,6 +38,9 @@ func (e *edit) result() *usercfg.Config { return e.c }
 func (e *edit) ownUsers() {
 	if !e.usersOwned {
 		e.c.Users = maps.Clone(e.c.Users)
+		if e.c.Users == nil {
+			e.c.Users = map[string]*usercfg.User{}
+		}
 		e.usersOwned = true
 		e.users = map[string]*usercfg.User{}
 	}
@@ -43,6 +49,9 @@ func (e *edit) ownUsers() {
 func (e *edit) ownGroups() {
 	if !e.groupsOwned {
 		e.c.Groups = maps.Clone(e.c.Groups)
+		if e.c.Groups == nil {
+			e.c.Groups = map[string]*usercfg.Group{}
+		}
 		e.groupsOwned = true
 		e.groups = map[string]*usercfg.Group{}
 	}
@@ -51,6 +60,9 @@ func (e *edit) ownGroups() {
 func (e *edit) ownRoles() {
 	if !e.rolesOwned {
 		e.c.Roles = maps.Clone(e.c.Roles)
+		if e.c.Roles == nil {
+			e.c.Roles = map[string]*usercfg.Role{}
+		}
 		e.rolesOwned = true
 	}
 }
