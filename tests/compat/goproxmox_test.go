@@ -34,7 +34,7 @@ func TestGoProxmox(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), goproxmoxTimeout)
 	defer cancel()
 
-	hc := harness.NewCluster(t, 1, harness.WithTimeout(time.Minute))
+	hc := harness.NewCluster(t, 1, harness.WithTimeout(startTimeout))
 	node := hc.Nodes[0]
 	fp := nodeFingerprint(ctx, t, node)
 	base := "https://" + node.APIAddr + harness.APIPrefix

@@ -14,6 +14,10 @@ import (
 	"github.com/pvecfs/pvecfs/tests/harness"
 )
 
+// startTimeout bounds starting a node until it is ready (a fresh node is
+// ready within seconds).
+const startTimeout = 45 * time.Second
+
 // buildErr is the error of building the server binaries in TestMain, if any.
 var buildErr error
 

@@ -75,7 +75,7 @@ func TestProxmoxAPI(t *testing.T) {
 func runClientScript(t *testing.T, name, dir string, argv ...string) {
 	t.Helper()
 	needServer(t)
-	hc := harness.NewCluster(t, 1, harness.WithTimeout(time.Minute))
+	hc := harness.NewCluster(t, 1, harness.WithTimeout(startTimeout))
 	node := hc.Nodes[0]
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
