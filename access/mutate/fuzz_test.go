@@ -55,17 +55,29 @@ func FuzzHandlers(f *testing.F) {
 func TestNilModels(t *testing.T) {
 	bare := &usercfg.Config{}
 	for _, fn := range []func() error{
-		func() error { _, err := CreateUser(Models{}, UserCreate{Userid: "a@pve", PasswordHash: pwA}); return err },
+		func() error {
+			_, err := CreateUser(Models{}, UserCreate{Userid: "a@pve", PasswordHash: pwA})
+			return err
+		},
 		func() error { _, err := CreateUser(Models{Users: bare}, UserCreate{Userid: "a@pve"}); return err },
 		func() error { _, err := CreateGroup(bare, GroupCreate{Groupid: "g"}); return err },
-		func() error { _, err := CreateRole(bare, RoleCreate{Roleid: "R", Privs: []string{"VM.Audit"}}); return err },
+		func() error {
+			_, err := CreateRole(bare, RoleCreate{Roleid: "R", Privs: []string{"VM.Audit"}})
+			return err
+		},
 		func() error {
 			_, err := UpdateACL(bare, ACLUpdate{Path: "/", Roles: []string{"R"}, Users: []string{"a@pve"}, CallerHasPermModify: true})
 			return err
 		},
 		func() error { _, err := DeleteGroup(nil, GroupDelete{Groupid: "g"}); return err },
-		func() error { _, _, err := CreateToken(Models{}, TokenCreate{Userid: "root@pam", Tokenid: "tt", Hash: hashA}); return err },
-		func() error { _, err := ChangePassword(Models{}, PasswordChange{Userid: "root@pam", Hash: pwA}, 0); return err },
+		func() error {
+			_, _, err := CreateToken(Models{}, TokenCreate{Userid: "root@pam", Tokenid: "tt", Hash: hashA})
+			return err
+		},
+		func() error {
+			_, err := ChangePassword(Models{}, PasswordChange{Userid: "root@pam", Hash: pwA}, 0)
+			return err
+		},
 		func() error { _, err := CreateRealm(nil, RealmCreate{}); return err },
 		func() error { _, err := DeleteRealm(nil, RealmDelete{Realm: "pam"}); return err },
 	} {
