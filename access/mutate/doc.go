@@ -61,6 +61,12 @@
 // changed in O(log n). Nothing is rendered or parsed. Removing a user, group,
 // token or role also removes its ACL entries, which walks the ACL tree once.
 //
+// The one size-dependent step is the shallow copy of the touched map
+// (usercfg keeps plain Go maps): maps.Clone of the users map, or of an ACL
+// node's children, is a block copy of about 40 bytes per entry, some 0.1 ms
+// at 10,000 users. All map writes go through edit (cow.go), so persistent
+// maps in usercfg would make every mutation O(log n) without other changes.
+//
 // # Canonical models
 //
 // The models the mutations build are what the files' parsers would read back
