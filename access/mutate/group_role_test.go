@@ -186,3 +186,20 @@ func TestRoles(t *testing.T) {
 		})
 	}
 }
+
+func TestDeleteRoleKeepsOtherRoles(t *testing.T) {
+	c, err := UpdateACL(mustParse(t, baseUserCfg), ACLUpdate{Path: "/vms/100", Roles: []string{"PVEAuditor"}, Users: []string{"bob@pve"}, CallerHasPermModify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := runCfg(t, c, nil, func(c *usercfg.Config) (*usercfg.Config, error) { return DeleteRole(c, RoleDelete{Roleid: "Custom"}) })
+	if ok, _ := hasACL(n, "/vms/100", "u", "bob@pve", "PVEAuditor"); !ok {
+		t.Error("other role of the member lost")
+	}
+	if ok, _ := hasACL(n, "/vms/100", "u", "bob@pve", "Custom"); ok {
+		t.Error("deleted role remains")
+	}
+	if ok, _ := hasACL(c, "/vms/100", "u", "bob@pve", "Custom"); !ok {
+		t.Error("input changed")
+	}
+}
