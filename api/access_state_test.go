@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -386,5 +387,49 @@ func TestAccessErrMapping(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// barrierBackend counts linearizable reads and can fail them.
+type barrierBackend struct {
+	*LocalBackend
+	n    atomic.Int32
+	fail error
+}
+
+func (b *barrierBackend) LinearizableRead(context.Context) error {
+	b.n.Add(1)
+	return b.fail
+}
+
+// TestAccessReadBarrier: every read endpoint waits for a linearizable read
+// when the client asks for one, and fails when that cannot be had.
+func TestAccessReadBarrier(t *testing.T) {
+	gets := []string{"/access/users", "/access/users/alice@pve", "/access/users/alice@pve/token",
+		"/access/users/alice@pve/token/tok", "/access/groups", "/access/groups/devs", "/access/roles",
+		"/access/roles/Custom", "/access/acl", "/access/domains", "/access/domains/pve", "/access/permissions"}
+	for _, fail := range []error{nil, context.DeadlineExceeded} {
+		e := newAccEnv(t)
+		bb := &barrierBackend{LocalBackend: e.b, fail: fail}
+		e.st = NewAccessState(bb)
+		e.srv = New(accTestAuth{}, nil)
+		e.srv.Handle(AccessEndpoints(e.st)...)
+		for _, p := range gets {
+			req := httptest.NewRequest("GET", Prefix+p, nil)
+			req.Header.Set("X-Pvecfs-Consistency", "linearizable")
+			before := bb.n.Load()
+			r := e.send(req, "root@pam")
+			if bb.n.Load() != before+1 {
+				t.Errorf("%s: %d linearizable reads, want 1", p, bb.n.Load()-before)
+			}
+			if want := map[bool]int{true: 200, false: 500}[fail == nil]; r.Status != want {
+				t.Errorf("%s (barrier error %v): status %d, want %d", p, fail, r.Status, want)
+			}
+			before = bb.n.Load()
+			e.do("GET", p, "root@pam", nil)
+			if bb.n.Load() != before {
+				t.Errorf("%s: linearizable read without the header", p)
+			}
+		}
 	}
 }
