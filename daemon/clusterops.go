@@ -389,6 +389,7 @@ func (d *Daemon) registerEndpoints() {
 		}
 		return ""
 	}})...)
+	d.api.Handle(api.AccessEndpoints(api.NewAccessState(d))...)
 	d.api.Handle(api.ClusterEndpoints(ops, audit)...)
 	d.api.Handle(api.FileEndpoints(d, d.virtualFiles())...)
 	d.api.Handle(api.Endpoint{Method: "GET", Path: "/pvecfs/cluster/status", Description: "Membership, quorum and leader (pvecm status; Sys.Audit on /).",
