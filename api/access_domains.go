@@ -103,7 +103,7 @@ func (s *AccessState) domainEndpoints() []Endpoint {
 
 // readDomains loads domains.cfg after the optional read barrier.
 func (s *AccessState) readDomains(r *Request) (*domains.Domains, error) {
-	if err := ReadBarrier(r, s.b); err != nil {
+	if err := s.barrier(r); err != nil {
 		return nil, err
 	}
 	return s.Domains()

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -32,10 +33,14 @@ var AccessLockTimeout = 10 * time.Second
 // Cluster lock ids of the access-control files (Proxmox's cfs_lock_file
 // naming: "file-" plus the path with '.' and '/' as '_').
 const (
-	LockUserCfg    = "file-user_cfg"
+	// LockUserCfg guards user.cfg.
+	LockUserCfg = "file-user_cfg"
+	// LockDomainsCfg guards domains.cfg.
 	LockDomainsCfg = "file-domains_cfg"
-	LockTokenCfg   = "file-priv_token_cfg"
-	LockShadowCfg  = "file-priv_shadow_cfg"
+	// LockTokenCfg guards priv/token.cfg.
+	LockTokenCfg = "file-priv_token_cfg"
+	// LockShadowCfg guards priv/shadow.cfg.
+	LockShadowCfg = "file-priv_shadow_cfg"
 )
 
 // AccessState gives the access endpoints the parsed user.cfg of the local
@@ -121,6 +126,9 @@ func (s *AccessState) check(d *perm.Decl, pre func(*Request) error) func(*Reques
 			if err := pre(r); err != nil {
 				return err
 			}
+		}
+		if err := s.barrier(r); err != nil {
+			return err
 		}
 		eng, err := s.Engine()
 		if err != nil {
@@ -330,10 +338,27 @@ func accBool01(b bool) int {
 	return 0
 }
 
+// barrierDone marks a request whose linearizable read barrier has passed.
+type barrierDone struct{}
+
+// barrier runs the read barrier a request asks for (header
+// X-Pvecfs-Consistency: linearizable) once: the permission check and the
+// handler then both see state at least as new as every acknowledged write.
+func (s *AccessState) barrier(r *Request) error {
+	if r.Ctx == nil || r.HTTP == nil || r.Ctx.Value(barrierDone{}) != nil || !wantLinearizable(r) {
+		return nil
+	}
+	if err := ReadBarrier(r, s.b); err != nil {
+		return err
+	}
+	r.Ctx = context.WithValue(r.Ctx, barrierDone{}, true)
+	return nil
+}
+
 // read loads the current user.cfg and its engine after the optional
 // linearizable read barrier.
 func (s *AccessState) read(r *Request) (*usercfg.Config, *perm.Engine, error) {
-	if err := ReadBarrier(r, s.b); err != nil {
+	if err := s.barrier(r); err != nil {
 		return nil, nil, err
 	}
 	return s.UserConfig()

@@ -41,7 +41,7 @@ func newTokenInfo(t *usercfg.Token) tokenInfo {
 }
 
 // tokenList lists a user's tokens sorted by id (nil without tokens).
-func tokenList(userid string, u *usercfg.User) []tokenListEntry {
+func tokenList(u *usercfg.User) []tokenListEntry {
 	if len(u.Tokens) == 0 {
 		return nil
 	}
@@ -120,7 +120,7 @@ func (s *AccessState) listTokens(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := tokenList(userid, u)
+	out := tokenList(u)
 	if out == nil {
 		out = []tokenListEntry{}
 	}

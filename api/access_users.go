@@ -145,7 +145,7 @@ func (s *AccessState) listUsers(r *Request) (any, error) {
 		if full {
 			g := strings.Join(u.Groups.Sorted(), ",")
 			e.Groups = &g
-			e.Tokens = tokenList(id, u)
+			e.Tokens = tokenList(u)
 		}
 		out = append(out, e)
 	}
