@@ -1,14 +1,17 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pvecfs/pvecfs/access/tokens"
+	"github.com/pvecfs/pvecfs/cfs"
 )
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -231,4 +234,64 @@ func TestAccessTokenErrors(t *testing.T) {
 			status: 500, wantMsg: "no such token 'nope' for user 'alice@pve'\n"},
 		{name: "delete forbidden", method: "DELETE", path: "/access/users/alice@pve/token/tok", as: "dave@pve", status: 403},
 	})
+}
+
+// logBackend records every command sent to the log.
+type logBackend struct {
+	*LocalBackend
+	mu  sync.Mutex
+	log [][]byte
+}
+
+func (b *logBackend) Apply(ctx context.Context, cmd *cfs.Command) (*cfs.Result, error) {
+	data, err := cmd.Encode()
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.log = append(b.log, data)
+	b.mu.Unlock()
+	return b.LocalBackend.Apply(ctx, cmd)
+}
+
+// TestAccessSecretsNeverLogged: token secrets (create, regenerate) and
+// passwords appear in no command of the log and in no file of the tree.
+func TestAccessSecretsNeverLogged(t *testing.T) {
+	e := newAccEnv(t)
+	lb := &logBackend{LocalBackend: e.b}
+	e.st = NewAccessState(lb)
+	e.srv = New(accTestAuth{}, nil)
+	e.srv.Handle(AccessEndpoints(e.st)...)
+
+	const password = "pa55word-in-clear"
+	var secrets []string
+	if r := e.do("POST", "/access/users", "root@pam", vals("userid", "zed@pve", "password", password)); r.Status != 200 {
+		t.Fatal(r.Message)
+	}
+	var c struct {
+		Value string `json:"value"`
+	}
+	e.do("POST", "/access/users/zed@pve/token/t1", "root@pam", nil).decode(t, &c)
+	secrets = append(secrets, c.Value)
+	c.Value = ""
+	e.do("PUT", "/access/users/zed@pve/token/t1", "root@pam", vals("regenerate", "1")).decode(t, &c)
+	secrets = append(secrets, c.Value, password)
+	if len(lb.log) != 3 {
+		t.Fatalf("%d commands logged, want 3", len(lb.log))
+	}
+	for _, s := range secrets {
+		if s == "" {
+			t.Fatal("empty secret answered")
+		}
+		for i, cmd := range lb.log {
+			if strings.Contains(string(cmd), s) {
+				t.Errorf("command %d holds %q: %s", i, s, cmd)
+			}
+		}
+		for _, p := range e.tree.Paths() {
+			if strings.Contains(e.file(p), s) {
+				t.Errorf("%s holds %q", p, s)
+			}
+		}
+	}
 }
