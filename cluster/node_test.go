@@ -106,6 +106,9 @@ func threeNodes(t *testing.T) []*Node {
 	}
 	for _, n := range nodes {
 		waitFor(t, n.Name()+" knows the leader", func() bool { id, _ := n.Leader(); return id != "" })
+		// every node must know the whole configuration before a test kills
+		// the leader, or a lagging follower cannot vote for the other one
+		waitFor(t, n.Name()+" knows all voters", func() bool { s, err := n.Servers(); return err == nil && len(s) == 3 })
 	}
 	return nodes
 }
