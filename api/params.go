@@ -152,8 +152,6 @@ func jsonScalar(v any) (string, bool, error) {
 }
 
 var (
-	boolTrue  = regexp.MustCompile(`(?i)^(1|true|yes|on)$`)
-	boolFalse = regexp.MustCompile(`(?i)^(0|false|no|off)$`)
 	intRE     = regexp.MustCompile(`^[+-]?\d+$`)
 	numRE     = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`)
 )
@@ -202,10 +200,12 @@ func validate(decl []Param, raw map[string]string, pathVars map[string]string) (
 func checkValue(p Param, v string) (string, string) {
 	switch p.Type {
 	case TBoolean:
-		switch {
-		case boolTrue.MatchString(v):
+		// Proxmox's JSONSchema accepts exactly 1 and 0 (JSON true/false
+		// in a JSON body were turned into 1/0 already).
+		switch v {
+		case "1":
 			return "1", ""
-		case boolFalse.MatchString(v):
+		case "0":
 			return "0", ""
 		}
 		return "", fmt.Sprintf("type check ('boolean') failed - got '%s'", v)
