@@ -71,10 +71,10 @@ func ClusterEndpoints(ops ClusterOps, audit func(*Request) error) []Endpoint {
 			Handler: func(r *Request) (any, error) { return ops.AddNode(r.Ctx, r.Params) }},
 		{Method: "DELETE", Path: "/cluster/config/nodes/{node}", Check: rootOnly, Params: []Param{nodeParam},
 			Description: "Remove a node from the cluster (root only).",
-			Handler: func(r *Request) (any, error) { return nil, ops.DelNode(r.Ctx, r.Params.Get("node")) }},
+			Handler:     func(r *Request) (any, error) { return nil, ops.DelNode(r.Ctx, r.Params.Get("node")) }},
 		{Method: "GET", Path: "/cluster/config/join", Check: audit, Params: []Param{{Name: "node", Optional: true, Pattern: nodeRE}},
 			Description: "Information needed to join this cluster (Sys.Audit on /).",
-			Handler: func(r *Request) (any, error) { return ops.JoinInfo(r.Ctx, r.Params.Get("node")) }},
+			Handler:     func(r *Request) (any, error) { return ops.JoinInfo(r.Ctx, r.Params.Get("node")) }},
 		{Method: "POST", Path: "/cluster/config/join", Check: rootOnly,
 			Params: []Param{{Name: "hostname", Pattern: hostPortRE, MaxLength: 256}, {Name: "fingerprint", Pattern: fingerprintRE},
 				{Name: "password", MaxLength: 128}, {Name: "force", Type: TBoolean, Optional: true},
@@ -96,4 +96,3 @@ func ClusterEndpoints(ops ClusterOps, audit func(*Request) error) []Endpoint {
 func upid(kind string) string {
 	return "UPID:pvecfs:00000000:00000000:00000000:" + kind + "::root@pam:"
 }
-

@@ -152,8 +152,8 @@ func jsonScalar(v any) (string, bool, error) {
 }
 
 var (
-	intRE     = regexp.MustCompile(`^[+-]?\d+$`)
-	numRE     = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`)
+	intRE = regexp.MustCompile(`^[+-]?\d+$`)
+	numRE = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`)
 )
 
 // validate checks raw against the declared params and returns the
