@@ -41,6 +41,7 @@ type options struct {
 	duration time.Duration
 	clients  []int
 	trials   int
+	rounds   int
 	payload  int
 	password string
 	keep     bool
@@ -58,6 +59,7 @@ func parseFlags(args []string) (*options, error) {
 	fset.DurationVar(&o.warmup, "warmup", time.Second, "warm-up before each measurement")
 	fset.DurationVar(&o.duration, "duration", 5*time.Second, "measurement window per row")
 	clients := fset.String("clients", "1,64", "comma-separated concurrent client counts")
+	fset.IntVar(&o.rounds, "rounds", 3, "measure every (a) and (b) row this many times (interleaved); the median round is reported")
 	fset.IntVar(&o.trials, "trials", 10, "failover trials")
 	fset.IntVar(&o.payload, "payload", 1024, "payload size in bytes")
 	fset.StringVar(&o.password, "password", "bench-root-pw", "root@pam password of the benchmark cluster")
@@ -96,6 +98,8 @@ func parseFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("-payload: %d out of range 1..524288", o.payload)
 	case o.duration <= 0 || o.warmup < 0:
 		return nil, errors.New("-duration must be positive and -warmup not negative")
+	case o.rounds < 1:
+		return nil, errors.New("-rounds must be at least 1")
 	case o.trials < 1 && o.parts["failover"]:
 		return nil, errors.New("-trials must be at least 1")
 	}
@@ -144,36 +148,64 @@ func run(o *options) int {
 		return 1
 	}
 	o.work = work
-	info := runInfo{Command: command(), Date: time.Now(), Commit: gitCommit(), Machine: machine(work), Opts: o}
+	info := runInfo{Command: command(), Date: time.Now(), Commit: gitCommit(), Machine: machine(work), LoadStart: loadAvg(), Opts: o}
 	progress := func(format string, a ...any) {
 		if o.verbose {
 			fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...)
 		}
 	}
 	text := payloadText(o.payload)
-	res := &results{}
+	res := &results{raft: map[int][]loadResult{}, rest: map[int][]loadResult{}}
 
+	var rb *raftBench
 	if o.parts["raft"] {
-		progress("(a) bare raft")
-		res.raft, res.raftErr = benchRaft(ctx, o, []byte(text))
+		progress("(a) starting the bare raft cluster")
+		rb, res.raftErr = newRaftBench(ctx, o, []byte(text))
 	}
+	var pc *pveCluster
 	if o.parts["rest"] || o.parts["failover"] {
 		progress("starting and forming the pvecfs cluster")
-		c, err := startPVECluster(ctx, o, 3)
-		if err != nil {
-			res.clusterE = fmt.Errorf("pvecfs cluster: %w", err)
-		} else {
-			if o.parts["rest"] {
-				progress("(b) REST writes")
-				res.rest, res.restErr = benchREST(ctx, o, c, text)
-			}
-			if o.parts["failover"] && ctx.Err() == nil {
-				progress("(c) failover")
-				f, err := benchFailover(ctx, o, c)
-				res.fail, res.failErr = &f, err
-			}
-			c.stop()
+		if pc, res.clusterE = startPVECluster(ctx, o, 3); res.clusterE != nil {
+			res.clusterE = fmt.Errorf("pvecfs cluster: %w", res.clusterE)
 		}
+	}
+	var pb *restBench
+	if o.parts["rest"] && pc != nil {
+		pb = &restBench{c: pc, content: text}
+	}
+	// (a) and (b) alternate, row by row, so that a change in the machine's
+	// background load affects both alike.
+	for round := 1; round <= o.rounds; round++ {
+		for _, n := range o.clients {
+			if rb != nil && res.raftErr == nil {
+				progress("round %d: (a) %d clients", round, n)
+				r, err := rb.measure(ctx, o, n)
+				res.raftErr = err
+				if err == nil {
+					res.raft[n] = append(res.raft[n], r)
+				}
+			}
+			if pb != nil && res.restErr == nil {
+				progress("round %d: (b) %d clients", round, n)
+				r, err := pb.measure(ctx, o, n)
+				res.restErr = err
+				if err == nil {
+					res.rest[n] = append(res.rest[n], r)
+				}
+			}
+		}
+	}
+	if o.parts["failover"] && pc != nil && ctx.Err() == nil {
+		progress("(c) failover")
+		f, err := benchFailover(ctx, o, pc)
+		res.fail, res.failErr = &f, err
+	}
+	info.LoadEnd = loadAvg()
+	if rb != nil {
+		rb.close()
+	}
+	if pc != nil {
+		pc.stop()
 	}
 
 	body := render(info, res)
@@ -239,13 +271,21 @@ func machine(dir string) string {
 		osd += " " + strings.TrimSpace(string(b))
 	}
 	parts = append(parts, osd, runtime.Version())
-	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
-		if f := strings.Fields(string(b)); len(f) >= 3 {
-			parts = append(parts, "load average "+strings.Join(f[:3], " ")+" at start")
-		}
-	}
 	if fs := fsType(dir); fs != "" {
 		parts = append(parts, "data dirs on "+fs)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// loadAvg is the 1, 5 and 15 minute load average ("" if unknown).
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -86,6 +86,16 @@ func (d *daemon) start() error {
 	return nil
 }
 
+// pid returns the process id of the current process (0 if never started).
+func (d *daemon) pid() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cmd == nil || d.cmd.Process == nil {
+		return 0
+	}
+	return d.cmd.Process.Pid
+}
+
 func (d *daemon) running() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -177,33 +177,46 @@ func (c *raftCluster) shutdown() {
 	}
 }
 
-// benchRaft runs part (a) at each client count.
-func benchRaft(ctx context.Context, o *options, payload []byte) ([]loadResult, error) {
-	dir, err := os.MkdirTemp(o.dir, "raft-")
+// raftBench is part (a): a running in-process cluster.
+type raftBench struct {
+	c       *raftCluster
+	dir     string
+	logf    *os.File
+	payload []byte
+}
+
+func newRaftBench(ctx context.Context, o *options, payload []byte) (*raftBench, error) {
+	dir, err := os.MkdirTemp(o.work, "raft-")
 	if err != nil {
 		return nil, fmt.Errorf("raft bench: temp dir: %w", err)
 	}
-	defer os.RemoveAll(dir)
 	logf, err := os.Create(filepath.Join(o.work, "raft.log"))
 	if err != nil {
 		return nil, fmt.Errorf("raft bench: log file: %w", err)
 	}
-	defer logf.Close()
 	c, err := startRaftCluster(ctx, dir, 3, logf)
 	if err != nil {
+		logf.Close()
 		return nil, fmt.Errorf("raft bench: %w (log %s)", err, logf.Name())
 	}
-	defer c.shutdown()
-	var out []loadResult
-	for _, n := range o.clients {
-		name := "(a) bare raft, no-op FSM"
-		r, err := runLoad(ctx, name, n, o.warmup, o.duration, func(ctx context.Context, _, _ int) error {
-			return c.apply(ctx, payload)
-		})
-		if err != nil {
-			return out, fmt.Errorf("raft bench: %w (log %s)", err, logf.Name())
-		}
-		out = append(out, r)
+	return &raftBench{c: c, dir: dir, logf: logf, payload: payload}, nil
+}
+
+// measure runs one row with n clients, each calling Apply on the leader.
+func (b *raftBench) measure(ctx context.Context, o *options, n int) (loadResult, error) {
+	r, err := runLoad(ctx, "(a) bare raft, no-op FSM", n, o.warmup, o.duration, func() cpuSample {
+		self, ok := selfCPU()
+		return cpuSample{self: self, ok: ok}
+	}, func(ctx context.Context, _, _ int) error {
+		return b.c.apply(ctx, b.payload)
+	})
+	if err != nil {
+		return r, fmt.Errorf("raft bench: %w (log %s)", err, b.logf.Name())
 	}
-	return out, nil
+	return r, nil
+}
+
+func (b *raftBench) close() {
+	b.c.shutdown()
+	b.logf.Close()
 }

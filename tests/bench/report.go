@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -12,9 +14,9 @@ import (
 // results gathers what one run measured; a nil slice with a nil error means
 // the part was not requested.
 type results struct {
-	raft     []loadResult
+	raft     map[int][]loadResult // by client count, one per round
 	raftErr  error
-	rest     []loadResult
+	rest     map[int][]loadResult
 	restErr  error
 	fail     *failoverResult
 	failErr  error
@@ -27,11 +29,12 @@ func (r *results) failed() bool {
 
 // runInfo describes the run for the report.
 type runInfo struct {
-	Command string
-	Date    time.Time
-	Commit  string
-	Machine string
-	Opts    *options
+	Command            string
+	Date               time.Time
+	Commit             string
+	Machine            string
+	LoadStart, LoadEnd string
+	Opts               *options
 }
 
 func fmtDur(d time.Duration) string {
@@ -69,13 +72,20 @@ func firstLine(err error) string {
 	return strings.ReplaceAll(s, "|", `\|`)
 }
 
-func findRate(rs []loadResult, clients int) (float64, bool) {
-	for _, r := range rs {
-		if r.Clients == clients {
-			return r.Rate(), true
-		}
+// median returns the round with the median throughput (the lower middle
+// one for an even count) and the lowest and highest throughput.
+func median(rounds []loadResult) (mid loadResult, lo, hi float64, ok bool) {
+	if len(rounds) == 0 {
+		return mid, 0, 0, false
 	}
-	return 0, false
+	s := slices.Clone(rounds)
+	slices.SortFunc(s, func(a, b loadResult) int { return cmp.Compare(a.Rate(), b.Rate()) })
+	return s[(len(s)-1)/2], s[0].Rate(), s[len(s)-1].Rate(), true
+}
+
+func medianRate(m map[int][]loadResult, clients int) (float64, bool) {
+	r, _, _, ok := median(m[clients])
+	return r.Rate(), ok
 }
 
 // render returns the body of the "## Cluster" section (without the heading).
@@ -87,59 +97,63 @@ func render(info runInfo, res *results) string {
 	if info.Commit != "" {
 		w(" at commit `%s`", info.Commit)
 	}
-	w(".\nMachine: %s.\n\n", info.Machine)
+	w(".\nMachine: %s", info.Machine)
+	if info.LoadStart != "" {
+		w("; load average %s at the start, %s at the end (the machine is shared)", info.LoadStart, info.LoadEnd)
+	}
+	w(".\n\n")
 	w("Three nodes on 127.0.0.1. (a) bare hashicorp/raft v1.7.3 with a no-op FSM, three nodes in one process, ")
 	w("on the log store and Raft settings pvecfs uses (raft-boltdb/v2 with bbolt `NoFreelistSync`, file snapshot store, ")
 	w("`cluster.DefaultTiming`, `BatchApplyCh`, `MaxAppendEntries` 64) over `raft.NewTCPTransport`; every client calls `Apply` on the leader. ")
 	w("(b) three `pvecfs serve` processes formed with `pvecm create`/`pvecm add`; every client is a keep-alive HTTPS connection ")
 	w("logged in as root@pam, clients spread round-robin over the three nodes, each writing new files with ")
 	w("`PUT /api2/json/pvecfs/files path=bench/<client>/<i>`. Both write %d-byte payloads in a closed loop; ", o.payload)
-	w("each row counts the operations completed in a %s window after %s of warm-up. ", o.duration, o.warmup)
-	w("Latency is per operation, p50/p99 nearest rank.\n\n")
+	w("each measurement counts the operations completed in a %s window after %s of warm-up. ", o.duration, o.warmup)
+	w("Every row was measured %d time%s, (a) and (b) alternating; the table shows the round with the median throughput ", o.rounds, plural(o.rounds))
+	w("(its count, p50 and p99; latency per operation, nearest rank) and the throughput range over all rounds.\n\n")
 
-	if res.raft != nil || res.raftErr != nil || res.rest != nil || res.restErr != nil || (res.clusterE != nil && o.parts["rest"]) {
-		w("| Workload | Clients | Writes | Writes/s | p50 | p99 | Errors |\n")
-		w("|---|--:|--:|--:|--:|--:|--:|\n")
+	if o.parts["raft"] || o.parts["rest"] {
+		w("| Workload | Clients | Writes | Writes/s | range | p50 | p99 | Errors | CPU used (cores) |\n")
+		w("|---|--:|--:|--:|--:|--:|--:|--:|---|\n")
 		for _, n := range o.clients {
 			for _, part := range []struct {
-				key  string
-				name string
-				rs   []loadResult
-				err  error
+				key    string
+				name   string
+				rounds []loadResult
 			}{
-				{"raft", "(a) bare raft, no-op FSM", res.raft, res.raftErr},
-				{"rest", "(b) pvecfs REST PUT", res.rest, firstErr(res.restErr, res.clusterE)},
+				{"raft", "(a) bare raft, no-op FSM", res.raft[n]},
+				{"rest", "(b) pvecfs REST PUT", res.rest[n]},
 			} {
 				if !o.parts[part.key] {
 					continue
 				}
-				found := false
-				for _, r := range part.rs {
-					if r.Clients == n {
-						found = true
-						w("| %s | %d | %s | %s | %s | %s | %d |\n", part.name, n, fmtInt(r.Ops), fmtInt(int(r.Rate()+0.5)),
-							fmtDur(r.P(0.50)), fmtDur(r.P(0.99)), r.Errors)
-					}
+				r, lo, hi, ok := median(part.rounds)
+				if !ok {
+					w("| %s | %d | — | — | — | — | — | not measured | |\n", part.name, n)
+					continue
 				}
-				if !found {
-					w("| %s | %d | — | — | — | — | not measured |\n", part.name, n)
+				errs := 0
+				for _, x := range part.rounds {
+					errs += x.Errors
 				}
+				w("| %s | %d | %s | **%s** | %s–%s | %s | %s | %d | %s |\n", part.name, n, fmtInt(r.Ops), fmtInt(int(r.Rate()+0.5)),
+					fmtInt(int(lo+0.5)), fmtInt(int(hi+0.5)), fmtDur(r.P(0.50)), fmtDur(r.P(0.99)), errs, cpuText(part.key, r))
 			}
 		}
 		w("\n")
 		if o.parts["raft"] && o.parts["rest"] {
 			var parts []string
 			for _, n := range o.clients {
-				a, okA := findRate(res.raft, n)
-				bb, okB := findRate(res.rest, n)
+				a, okA := medianRate(res.raft, n)
+				bb, okB := medianRate(res.rest, n)
 				if okA && okB && a > 0 {
 					parts = append(parts, fmt.Sprintf("**%.0f %%** at %d client%s", 100*bb/a, n, plural(n)))
 				}
 			}
 			if len(parts) > 0 {
 				w("Ratio (b)/(a) in writes/s: %s.", strings.Join(parts, ", "))
-				a, okA := findRate(res.raft, 64)
-				bb, okB := findRate(res.rest, 64)
+				a, okA := medianRate(res.raft, 64)
+				bb, okB := medianRate(res.rest, 64)
 				if okA && okB && a > 0 {
 					met := "met"
 					if bb/a < 0.8 {
@@ -158,10 +172,12 @@ func render(info runInfo, res *results) string {
 				w("**%s failed:** `%s`\n\n", e.name, firstLine(e.err))
 			}
 		}
-		for _, rs := range [][]loadResult{res.raft, res.rest} {
-			for _, r := range rs {
-				if r.Errors > 0 && r.FirstErr != nil {
-					w("%s at %d clients: %d errors, the first: `%s`\n\n", r.Name, r.Clients, r.Errors, firstLine(r.FirstErr))
+		for _, m := range []map[int][]loadResult{res.raft, res.rest} {
+			for _, n := range o.clients {
+				for i, r := range m[n] {
+					if r.Errors > 0 && r.FirstErr != nil {
+						w("%s at %d clients, round %d: %d errors, the first: `%s`\n\n", r.Name, r.Clients, i+1, r.Errors, firstLine(r.FirstErr))
+					}
 				}
 			}
 		}
@@ -170,13 +186,16 @@ func render(info runInfo, res *results) string {
 	if o.parts["failover"] {
 		w("(c) Leader failover: find the leader (`GET /api2/json/pvecfs/cluster/status`), SIGKILL its process, ")
 		w("and time until the next acknowledged write: a writer starts a PUT every 10 ms, alternating over the two surviving nodes ")
-		w("(several may be in flight). Then the killed node is restarted on the same ports and data dir and the next trial waits until ")
+		w("(several may be in flight); meanwhile both survivors are asked for the cluster status every 10 ms. Then the killed node is restarted on the same ports and data dir and the next trial waits until ")
 		w("`GET /api2/json/pvecfs/checksum` with `X-Pvecfs-Consistency: linearizable` answers the same on all three nodes ")
 		w("and they agree on the leader.\n\n")
 		if f := res.fail; f != nil && len(f.Failover) > 0 {
 			s, c := summarize(f.Failover), summarize(f.CatchUp)
 			w("| Measurement | Trials | Median | Min | Max |\n|---|--:|--:|--:|--:|\n")
 			w("| (c) leader SIGKILL → next acknowledged write | %d | **%s** | %s | %s |\n", s.N, fmtDur(s.Median), fmtDur(s.Min), fmtDur(s.Max))
+			if e := summarize(f.Elected); e.N > 0 {
+				w("| leader SIGKILL → a survivor's status names a new leader | %d | %s | %s | %s |\n", e.N, fmtDur(e.Median), fmtDur(e.Min), fmtDur(e.Max))
+			}
 			if c.N > 0 {
 				w("| restart of the killed node → all checksums equal | %d | %s | %s | %s |\n", c.N, fmtDur(c.Median), fmtDur(c.Min), fmtDur(c.Max))
 			}
@@ -197,6 +216,17 @@ func render(info runInfo, res *results) string {
 	w("Caveats: the load generator shares the machine's cores with the three nodes; (a) has no TLS and no HTTP, ")
 	w("pvecfs's cluster traffic is mutual TLS; runs vary (±20 %% is usual on shared machines), compare medians of several runs.\n")
 	return b.String()
+}
+
+func cpuText(part string, r loadResult) string {
+	switch {
+	case !r.CPUOK:
+		return "—"
+	case part == "raft":
+		return fmt.Sprintf("%.2f (nodes and clients, one process)", r.CPUSelf)
+	default:
+		return fmt.Sprintf("nodes %.2f + clients %.2f", r.CPUNodes, r.CPUSelf)
+	}
 }
 
 func plural(n int) string {

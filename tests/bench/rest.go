@@ -178,6 +178,22 @@ func (c *apiClient) putFile(ctx context.Context, path, content string) error {
 	return err
 }
 
+// getFile reads a file's content with a linearizable read.
+func (c *apiClient) getFile(ctx context.Context, path string) (string, error) {
+	data, err := c.do(ctx, http.MethodGet, "/pvecfs/files", url.Values{"path": {path}, "content": {"1"}},
+		http.Header{"X-Pvecfs-Consistency": {"linearizable"}})
+	if err != nil {
+		return "", err
+	}
+	var d struct {
+		Content string `json:"content"`
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		return "", fmt.Errorf("read %s from %s: decode: %w", path, c.base, err)
+	}
+	return d.Content, nil
+}
+
 // clusterStatus is the part of GET /pvecfs/cluster/status the benchmark uses.
 type clusterStatus struct {
 	Quorate int    `json:"quorate"`

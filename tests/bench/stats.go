@@ -22,7 +22,20 @@ type loadResult struct {
 	Window   time.Duration   // length of the measurement window
 	Lat      []time.Duration // latencies of the successful operations, sorted
 	FirstErr error
+	// CPU used during the window, in cores: by the nodes' processes and by
+	// this process (load generator; for (a) also the in-process nodes).
+	CPUNodes, CPUSelf float64
+	CPUOK             bool
 }
+
+// cpuSample is the CPU time used so far by the nodes and by this process.
+type cpuSample struct {
+	nodes, self time.Duration
+	ok          bool
+}
+
+// cpuMeter samples CPU use; nil means not measured.
+type cpuMeter func() cpuSample
 
 // Rate is successful operations per second over the window.
 func (r loadResult) Rate() float64 {
@@ -55,7 +68,7 @@ func quantile(sorted []time.Duration, p float64) time.Duration {
 // complete during the first warmup are discarded; those completing in the
 // following window of length dur are counted. No new operation starts after
 // the window ends; runLoad waits for the stragglers (which op must bound).
-func runLoad(ctx context.Context, name string, clients int, warmup, dur time.Duration, op opFunc) (loadResult, error) {
+func runLoad(ctx context.Context, name string, clients int, warmup, dur time.Duration, meter cpuMeter, op opFunc) (loadResult, error) {
 	res := loadResult{Name: name, Clients: clients, Window: dur}
 	if clients < 1 {
 		return res, fmt.Errorf("%s: need at least one client, got %d", name, clients)
@@ -69,6 +82,26 @@ func runLoad(ctx context.Context, name string, clients int, warmup, dur time.Dur
 	}
 	per := make([]perClient, clients)
 	var wg sync.WaitGroup
+	if meter != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if sleepCtx(ctx, time.Until(winStart)) != nil {
+				return
+			}
+			a := meter()
+			if sleepCtx(ctx, time.Until(winEnd)) != nil {
+				return
+			}
+			b := meter()
+			if a.ok && b.ok {
+				sec := b.self.Seconds() - a.self.Seconds()
+				res.CPUNodes = (b.nodes - a.nodes).Seconds() / winEnd.Sub(winStart).Seconds()
+				res.CPUSelf = sec / winEnd.Sub(winStart).Seconds()
+				res.CPUOK = true
+			}
+		}()
+	}
 	for c := 0; c < clients; c++ {
 		wg.Add(1)
 		go func(c int) {
