@@ -47,9 +47,12 @@ const (
 // tree and its compiled permission engine, compiled once per file version
 // and shared by every request of that version.
 type AccessState struct {
-	b    Backend
-	mu   sync.Mutex // serialises compiles
-	snap atomic.Pointer[accessSnap]
+	b Backend
+	// Shared, if set, supplies user.cfg and its engine from another cache
+	// (the authenticator's), so each version is compiled once per node.
+	Shared func() (*usercfg.Config, *perm.Engine)
+	mu     sync.Mutex // serialises compiles
+	snap   atomic.Pointer[accessSnap]
 }
 
 type accessSnap struct {
@@ -66,6 +69,10 @@ func (s *AccessState) Backend() Backend { return s.b }
 
 // UserConfig returns the current user.cfg model and its compiled engine.
 func (s *AccessState) UserConfig() (*usercfg.Config, *perm.Engine, error) {
+	if s.Shared != nil {
+		cfg, eng := s.Shared()
+		return cfg, eng, nil
+	}
 	m, ver, err := s.b.Tree().Model(mutate.UserCfgPath)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read user.cfg: %w", err)

@@ -164,6 +164,13 @@ func (a *AuthService) userState() *userState {
 	})
 }
 
+// UserAccess returns the local user.cfg and its compiled engine, both of
+// the same version.
+func (a *AuthService) UserAccess() (*usercfg.Config, *perm.Engine) {
+	st := a.userState()
+	return st.cfg, st.engine()
+}
+
 // UserConfig returns the parsed user.cfg of the local tree.
 func (a *AuthService) UserConfig() *usercfg.Config { return a.userState().cfg }
 

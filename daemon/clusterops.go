@@ -389,7 +389,9 @@ func (d *Daemon) registerEndpoints() {
 		}
 		return ""
 	}})...)
-	d.api.Handle(api.AccessEndpoints(api.NewAccessState(d))...)
+	access := api.NewAccessState(d)
+	access.Shared = auth.UserAccess
+	d.api.Handle(api.AccessEndpoints(access)...)
 	d.api.Handle(api.ClusterEndpoints(ops, audit)...)
 	d.api.Handle(api.FileEndpoints(d, d.virtualFiles())...)
 	d.api.Handle(api.Endpoint{Method: "GET", Path: "/pvecfs/cluster/status", Description: "Membership, quorum and leader (pvecm status; Sys.Audit on /).",
