@@ -50,7 +50,8 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 // A fetch over an undici Agent that accepts the node's self-signed
 // certificate only if its SHA-256 fingerprint is the expected one.
-const baseConnect = undici.buildConnector({ rejectUnauthorized: false });
+// No TLS session resumption: a resumed session shows no peer certificate.
+const baseConnect = undici.buildConnector({ rejectUnauthorized: false, maxCachedSessions: 0 });
 const agent = new undici.Agent({
   connect(opts, cb) {
     baseConnect(opts, (err, socket) => {
