@@ -436,6 +436,23 @@ func TestGoProxmox(t *testing.T) {
 		}
 	})
 
+	f.step("12b-json-array-for-string", []string{"01-lazy-login-version"}, func(t *testing.T) {
+		// go-proxmox sends NewUser.Keys as a JSON array; keys is a string
+		// parameter, so PVE answers 400 "type check ('string') failed - got
+		// ARRAY" (api-clients.md §5) and creates nothing.
+		const id = "keys-array@pve"
+		err := root.NewUser(ctx, &proxmox.NewUser{UserID: id, Enable: true, Keys: []string{"x"}})
+		switch {
+		case err == nil:
+			t.Errorf("NewUser with keys as a JSON array succeeded, want 400")
+		case !strings.HasPrefix(err.Error(), "bad request: 400 ") || !strings.Contains(err.Error(), `"keys"`):
+			t.Errorf("NewUser with keys as a JSON array: error %q, want \"bad request: 400 … - {\"keys\":…}\"", err)
+		}
+		if _, err := root.User(ctx, id); err == nil {
+			t.Errorf("user %s exists after the refused create", id)
+		}
+	})
+
 	f.step("13-cleanup", []string{"06-acl", "05-token"}, func(t *testing.T) {
 		err := root.UpdateACL(ctx, proxmox.ACLOptions{Path: "/", Roles: role, Users: userID, Propagate: false, Delete: true})
 		if err != nil {

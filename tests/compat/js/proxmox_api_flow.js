@@ -164,6 +164,22 @@ const withToken = (tokenID, tokenSecret) =>
       `GET /access/acl = ${show(acl)}, want {path:/, type:user, ugid:${USER}, roleid:PVEAuditor, propagate:1}`);
   });
 
+  await step('05b-acl-repeated-keys', ['05-acl'], async () => {
+    // proxmox-api sends an array as repeated form keys (roles=a&roles=b);
+    // the server must take them as the list (api-clients.md §3, §5).
+    const roles = ['PVEAuditor', 'PVEDatastoreUser'];
+    await api.access.acl.$put({ path: '/storage', roles, users: USER, propagate: true });
+    const acl = await api.access.acl.$get();
+    for (const roleid of roles) {
+      check(acl.some((e) => e.path === '/storage' && e.type === 'user' && e.ugid === USER && e.roleid === roleid),
+        `GET /access/acl = ${show(acl)}, want {path:/storage, ugid:${USER}, roleid:${roleid}} from repeated roles keys`);
+    }
+    await api.access.acl.$put({ path: '/storage', roles, users: USER, delete: true });
+    const after = await api.access.acl.$get();
+    check(!after.some((e) => e.path === '/storage' && e.ugid === USER),
+      `GET /access/acl after deleting with repeated roles keys = ${show(after)}`);
+  });
+
   await step('06-roles', ['01-login-version'], async () => {
     const roles = await api.access.roles.$get();
     const pa = roles.find((r) => r.roleid === 'PVEAuditor');

@@ -275,6 +275,17 @@ def _():
     expect_error(lambda: bad.version.get(), 401, "GET /version with a wrong token secret")
 
 
+@step("08c-token-refused-for-password", needs=["04-token"])
+def _():
+    # PUT /access/password is allowtoken=0: a token gets 403 "Permission check
+    # failed (URI '...' not available with API token, need proper ticket.)"
+    # (access-control.md §7.0, api-clients.md §7.6).
+    tapi = api_token(USER, TOKEN, state["secret"])
+    exc = expect_error(lambda: tapi.access.password.put(userid=USER, password="bob-pass-9"), 403,
+                       "PUT /access/password with an API token")
+    check("API token" in str(exc.content), "reason %r, want PVE's '... not available with API token, need proper ticket.'" % exc.content)
+
+
 @step("09-error-paths", needs=["03-users"])
 def _():
     api = state["api"]
@@ -286,6 +297,18 @@ def _():
     exc = expect_error(lambda: api.access.users.post(userid="norealm"), 400, "POST /access/users userid=norealm")
     check(exc.content == "Parameter verification failed.",
           "POST /access/users userid=norealm reason %r, want 'Parameter verification failed.'" % exc.content)
+
+
+@step("09b-form-boolean-True", needs=["01-login-version"])
+def _():
+    # Python's True goes out as the form value "True", which PVE refuses:
+    # booleans in forms are 0/1 only (api-clients.md §4.2, §5).
+    api = state["api"]
+    exc = expect_error(lambda: api.access.users.post(userid="pybool@pve", enable=True), 400,
+                       "POST /access/users enable=True (form)")
+    check(exc.content == "Parameter verification failed.",
+          "reason %r, want 'Parameter verification failed.'" % exc.content)
+    expect_error(lambda: api.access.users("pybool@pve").get(), 500, "GET /access/users/pybool@pve after the refused create")
 
 
 @step("10-cluster", needs=["01-login-version"])
