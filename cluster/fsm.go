@@ -67,23 +67,43 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 
 func (s *fsmSnapshot) Release() {}
 
-// indexWaiter lets goroutines wait until the applied index reaches a value.
+// indexWaiter lets goroutines wait until the applied index reaches a
+// value. Each waiter is woken once, when its index is reached (no
+// thundering herd on every apply).
 type indexWaiter struct {
-	mu  sync.Mutex
+	mu      sync.Mutex
+	idx     uint64
+	waiters []waiter
+}
+
+type waiter struct {
 	idx uint64
 	ch  chan struct{}
 }
 
-func newIndexWaiter() *indexWaiter { return &indexWaiter{ch: make(chan struct{})} }
+func newIndexWaiter() *indexWaiter { return &indexWaiter{} }
 
 func (w *indexWaiter) set(i uint64) {
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	if i > w.idx {
 		w.idx = i
 	}
-	close(w.ch)
-	w.ch = make(chan struct{})
-	w.mu.Unlock()
+	if len(w.waiters) == 0 {
+		return
+	}
+	kept := w.waiters[:0]
+	for _, x := range w.waiters {
+		if x.idx <= w.idx {
+			close(x.ch)
+		} else {
+			kept = append(kept, x)
+		}
+	}
+	for j := len(kept); j < len(w.waiters); j++ {
+		w.waiters[j] = waiter{}
+	}
+	w.waiters = kept
 }
 
 func (w *indexWaiter) get() uint64 {
@@ -92,30 +112,56 @@ func (w *indexWaiter) get() uint64 {
 	return w.idx
 }
 
+// register returns a channel closed once the index reaches i (nil if it has).
+func (w *indexWaiter) register(i uint64) chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.idx >= i {
+		return nil
+	}
+	ch := make(chan struct{})
+	w.waiters = append(w.waiters, waiter{idx: i, ch: ch})
+	return ch
+}
+
+func (w *indexWaiter) unregister(ch chan struct{}) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for j, x := range w.waiters {
+		if x.ch == ch {
+			w.waiters = append(w.waiters[:j], w.waiters[j+1:]...)
+			return
+		}
+	}
+}
+
 // wait blocks until the applied index is at least i. Entries that never
 // reach the FSM (no-ops, barriers, configuration changes) are seen through
-// other, polled every few milliseconds while waiting.
+// other, polled every few milliseconds; pass nil when i is the index of a
+// command (which the FSM applies).
 func (w *indexWaiter) wait(ctx context.Context, i uint64, other func() uint64) error {
+	ch := w.register(i)
+	if ch == nil {
+		return nil
+	}
+	defer w.unregister(ch)
 	var tick <-chan time.Time
 	if other != nil {
+		if other() >= i {
+			return nil
+		}
 		t := time.NewTicker(2 * time.Millisecond)
 		defer t.Stop()
 		tick = t.C
 	}
 	for {
-		w.mu.Lock()
-		if w.idx >= i {
-			w.mu.Unlock()
-			return nil
-		}
-		ch := w.ch
-		w.mu.Unlock()
-		if other != nil && other() >= i {
-			return nil
-		}
 		select {
 		case <-ch:
+			return nil
 		case <-tick:
+			if other() >= i {
+				return nil
+			}
 		case <-ctx.Done():
 			return fmt.Errorf("wait for index %d: %w", i, ctx.Err())
 		}

@@ -357,7 +357,8 @@ func (n *Node) ApplyRaw(ctx context.Context, data []byte) (*cfs.Result, error) {
 			}
 			return nil, errors.New(resp.Error)
 		}
-		if err := n.WaitApplied(ctx, resp.Result.Index); err != nil {
+		// a command's index always reaches the FSM: no polling needed
+		if err := n.fsm.applied.wait(ctx, resp.Result.Index, nil); err != nil {
 			return nil, err
 		}
 		return resp.Result, nil
