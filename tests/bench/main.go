@@ -53,7 +53,7 @@ func parseFlags(args []string) (*options, error) {
 	o := &options{}
 	fset := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fset.StringVar(&o.bin, "bin", "./bin", "directory with the pvecfs and pvecm binaries")
-	fset.StringVar(&o.only, "only", "", "comma-separated parts to run: raft, rest, failover (default all)")
+	fset.StringVar(&o.only, "only", "", "comma-separated parts to run: raft, rest, failover, access (default all)")
 	fset.StringVar(&o.out, "out", "", "Markdown file whose \"## Cluster\" section is replaced (written only if every part succeeded)")
 	fset.StringVar(&o.dir, "dir", os.TempDir(), "directory for the temporary data dirs")
 	fset.DurationVar(&o.warmup, "warmup", time.Second, "warm-up before each measurement")
@@ -74,15 +74,15 @@ func parseFlags(args []string) (*options, error) {
 	}
 	o.parts = map[string]bool{}
 	if o.only == "" {
-		o.parts = map[string]bool{"raft": true, "rest": true, "failover": true}
+		o.parts = map[string]bool{"raft": true, "rest": true, "failover": true, "access": true}
 	} else {
 		for _, p := range strings.Split(o.only, ",") {
 			p = strings.TrimSpace(p)
 			switch p {
-			case "raft", "rest", "failover":
+			case "raft", "rest", "failover", "access":
 				o.parts[p] = true
 			default:
-				return nil, fmt.Errorf("-only: unknown part %q (want raft, rest, failover)", p)
+				return nil, fmt.Errorf("-only: unknown part %q (want raft, rest, failover, access)", p)
 			}
 		}
 	}
@@ -132,6 +132,9 @@ func main() {
 		}
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
+	}
+	if len(o.parts) == 1 && o.parts["access"] {
+		os.Exit(runAccessOnly(o)) // access.go
 	}
 	os.Exit(run(o))
 }
@@ -195,6 +198,10 @@ func run(o *options) int {
 			}
 		}
 	}
+	var accessErr error
+	if o.parts["access"] && ctx.Err() == nil {
+		accessErr = accessPart(ctx, o, pc, rb, res, progress) // access.go: the "## Access API" section
+	}
 	if o.parts["failover"] && pc != nil && ctx.Err() == nil {
 		progress("(c) failover")
 		f, err := benchFailover(ctx, o, pc)
@@ -215,7 +222,7 @@ func run(o *options) int {
 			fmt.Fprintln(os.Stderr, "bench: FAILED:", e)
 		}
 	}
-	if res.failed() {
+	if res.failed() || accessErr != nil {
 		fmt.Fprintf(os.Stderr, "bench: data and logs kept in %s\n", work)
 		if o.out != "" {
 			fmt.Fprintf(os.Stderr, "bench: %s not written because a part failed\n", o.out)
