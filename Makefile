@@ -6,7 +6,7 @@ API     ?= 127.0.0.1:8006
 RAFT    ?= 127.0.0.1:5405
 FUZZTIME ?= 3s
 
-.PHONY: build run test unit vet fuzz-short cluster cluster-down bench clean
+.PHONY: build run test unit vet fuzz-short compat cluster cluster-down bench clean
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -15,8 +15,9 @@ run: build
 	$(BIN)/pvecfs serve --data-dir $(DATA) --api-addr $(API) --raft-addr $(RAFT)
 
 # test runs every test: vet, unit tests with the race detector (this includes the
-# multi-process cluster tests under tests/), and a short run of each fuzz target.
-test: vet unit fuzz-short
+# multi-process cluster tests under tests/), a short run of each fuzz target,
+# and the real-client compatibility tests (own module in tests/compat).
+test: vet unit fuzz-short compat
 
 vet:
 	$(GO) vet ./...
@@ -26,6 +27,9 @@ unit:
 
 fuzz-short:
 	@scripts/fuzz.sh $(FUZZTIME)
+
+compat:
+	@scripts/compat.sh
 
 cluster: build
 	scripts/cluster.sh up

@@ -39,10 +39,12 @@ type Timing struct {
 	Commit      time.Duration
 }
 
-// DefaultTiming is tuned for a LAN (Proxmox requires < 5 ms latency):
-// failover in about half a second.
-var DefaultTiming = Timing{Heartbeat: 300 * time.Millisecond, Election: 300 * time.Millisecond,
-	LeaderLease: 150 * time.Millisecond, Commit: 20 * time.Millisecond}
+// DefaultTiming is hashicorp/raft's default (failover in 1–2 s), robust on
+// loaded machines. On a quiet LAN (Proxmox requires < 5 ms latency) the
+// serve flags can tune it down, e.g. 200 ms heartbeat/election and 100 ms
+// lease for failover in about a third of a second (docs/benchmarks.md).
+var DefaultTiming = Timing{Heartbeat: time.Second, Election: time.Second,
+	LeaderLease: 500 * time.Millisecond, Commit: 20 * time.Millisecond}
 
 // TLSMaterial is a node's certificate, key and the cluster CA, in PEM.
 type TLSMaterial struct {
@@ -313,29 +315,41 @@ func (n *Node) Apply(ctx context.Context, cmd *cfs.Command) (*cfs.Result, error)
 	return n.ApplyRaw(ctx, data)
 }
 
-// ApplyRaw is Apply for an encoded command. If the leader a follower
-// knows of cannot be reached (it just died), the write waits briefly for
-// a new leader and is sent there: it was never delivered, so this is safe.
+// ApplyRaw is Apply for an encoded command. While no leader is known (an
+// election is running) or the known leader cannot be reached (it just
+// died), the write waits up to about two election timeouts for a leader
+// and is sent there: it was never delivered, so this is safe. After that it
+// fails with ErrNoQuorum.
 func (n *Node) ApplyRaw(ctx context.Context, data []byte) (*cfs.Result, error) {
 	var failed string
-	deadline := time.Now().Add(2*n.cfg.Timing.Election + time.Second)
+	deadline := time.Now().Add(2*n.cfg.Timing.Election + 500*time.Millisecond)
+	wait := func() bool {
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(20 * time.Millisecond):
+			return true
+		}
+	}
 	for {
 		r := n.r()
 		if r == nil {
 			return nil, ErrNoQuorum
 		}
 		if r.State() == raft.Leader {
-			return n.applyLeader(ctx, data)
+			res, err := n.applyLeader(ctx, data)
+			if errors.Is(err, ErrNotLeader) && wait() {
+				continue // lost leadership before the entry was enqueued
+			}
+			return res, err
 		}
 		leaderAddr, leaderID := r.LeaderWithID()
 		if leaderID == "" || string(leaderID) == failed {
-			if failed == "" || time.Now().After(deadline) {
+			if !wait() {
 				return nil, ErrNoQuorum
-			}
-			select {
-			case <-ctx.Done():
-				return nil, ErrNoQuorum
-			case <-time.After(20 * time.Millisecond):
 			}
 			continue
 		}
@@ -343,7 +357,7 @@ func (n *Node) ApplyRaw(ctx context.Context, data []byte) (*cfs.Result, error) {
 		resp, err := n.rpc.call(ctx, string(leaderAddr), &rpcRequest{Type: "apply", Data: data}, false)
 		if err != nil {
 			var ns *notSentError
-			if errors.As(err, &ns) && failed == "" {
+			if errors.As(err, &ns) {
 				n.log.Debug("leader unreachable, waiting for a new one", "leader", leaderID, "err", err)
 				failed = string(leaderID)
 				continue
@@ -352,6 +366,9 @@ func (n *Node) ApplyRaw(ctx context.Context, data []byte) (*cfs.Result, error) {
 			return nil, ErrNoQuorum
 		}
 		if resp.Error != "" {
+			if resp.Code == codeNotLeader && wait() {
+				continue // the leader stepped down before enqueuing: not applied
+			}
 			if resp.Code == codeNoQuorum || resp.Code == codeNotLeader {
 				return nil, ErrNoQuorum
 			}
