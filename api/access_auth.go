@@ -124,7 +124,7 @@ func AccessAuthEndpoints(a *AuthService, cfg AccessAuthConfig) []Endpoint {
 				{Name: "password"},
 				{Name: "otp", Optional: true},
 				{Name: "path", Optional: true, MaxLength: 64},
-				{Name: "privs", Optional: true, MaxLength: 64, Format: privListFormat},
+				{Name: "privs", Optional: true, MaxLength: 64, Format: privListFormat, List: true},
 				{Name: "new-format", Type: TBoolean, Optional: true},
 				{Name: "tfa-challenge", Optional: true},
 			},

@@ -32,7 +32,7 @@ var realmOptionTypes = []struct {
 func realmParams(update bool) []Param {
 	ps := []Param{{Name: "realm"}}
 	if update {
-		ps = append(ps, Param{Name: "delete", Optional: true}, Param{Name: "digest", Optional: true})
+		ps = append(ps, Param{Name: "delete", Optional: true, List: true}, Param{Name: "digest", Optional: true})
 	} else {
 		ps = append(ps, Param{Name: "type"}, Param{Name: "username-claim", Optional: true})
 	}

@@ -21,7 +21,7 @@ type roleListEntry struct {
 
 func (s *AccessState) roleEndpoints() []Endpoint {
 	modify := &perm.Decl{Check: perm.Perm("/access", []string{"Sys.Modify"})}
-	pPrivs := Param{Name: "privs", Optional: true, Format: accListOf(fmtPriv)}
+	pPrivs := Param{Name: "privs", Optional: true, Format: accListOf(fmtPriv), List: true}
 	// Proxmox checks these before taking the lock (400 and plain 500).
 	preCreate := func(r *Request) error {
 		if ident.IsReservedRoleID(r.Params.Get("roleid")) {

@@ -63,7 +63,7 @@ var (
 	pTokenExpire     = Param{Name: "expire", Type: TInteger, Optional: true, Min: Int64(0)}
 	pTokenPrivsep    = Param{Name: "privsep", Type: TBoolean, Optional: true}
 	pTokenComment    = Param{Name: "comment", Optional: true}
-	pTokenDelete     = Param{Name: "delete", Optional: true, Format: accListOf(fmtConfigid)}
+	pTokenDelete     = Param{Name: "delete", Optional: true, Format: accListOf(fmtConfigid), List: true}
 	pTokenRegenerate = Param{Name: "regenerate", Type: TBoolean, Optional: true}
 	// pTokenDigest is a pvecfs extension taken from Proxmox Backup Server's
 	// token update: the SHA-1 (Proxmox's digest) or SHA-256 (PBS's) hex

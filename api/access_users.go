@@ -52,7 +52,7 @@ var (
 	pUserEmail     = Param{Name: "email", Optional: true, MaxLength: 254, Format: fmtEmailOpt}
 	pUserComment   = Param{Name: "comment", Optional: true, MaxLength: 2048}
 	pUserKeys      = Param{Name: "keys", Optional: true, Pattern: accKeysRE, Format: fmtKeysLen}
-	pUserGroups    = Param{Name: "groups", Optional: true, Format: accListOf(fmtGroupid)}
+	pUserGroups    = Param{Name: "groups", Optional: true, Format: accListOf(fmtGroupid), List: true}
 	pUserPassword  = Param{Name: "password", Optional: true, MinLength: 8, MaxLength: 64}
 	pUserAppend    = Param{Name: "append", Type: TBoolean, Optional: true}
 )

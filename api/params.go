@@ -35,6 +35,9 @@ type Param struct {
 	// unless it returns a *FormatError carrying Proxmox's exact text.
 	Format  func(string) error
 	Default string
+	// List marks a Proxmox "-list" format: a JSON array is accepted and
+	// joined with ",". Other parameters refuse arrays.
+	List bool
 }
 
 // FormatError is a parameter error message used verbatim.
@@ -77,9 +80,14 @@ func (p Params) Int(name string, def int64) int64 {
 	return n
 }
 
+// arrayMark prefixes a value that arrived as a JSON array, so validation
+// can refuse it for parameters that are not lists (it cannot occur in
+// decoded text).
+const arrayMark = "\x00array\x00"
+
 // rawParams reads query, form or JSON body into name -> value. JSON
-// booleans become 0/1 and arrays are joined with ",". Query parameters
-// override body parameters.
+// booleans become 0/1; arrays are joined with "," and marked. Query
+// parameters override body parameters.
 func rawParams(r *http.Request) (map[string]string, error) {
 	out := map[string]string{}
 	if r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -103,6 +111,9 @@ func rawParams(r *http.Request) (map[string]string, error) {
 					return nil, ParamErr(k, err.Error())
 				}
 				if ok {
+					if _, isArray := v.([]any); isArray {
+						s = arrayMark + s
+					}
 					out[k] = s
 				}
 			}
@@ -178,6 +189,17 @@ func validate(decl []Param, raw map[string]string, pathVars map[string]string) (
 				out[p.Name] = p.Default
 			}
 			continue
+		}
+		if strings.HasPrefix(v, arrayMark) {
+			if !p.List {
+				t := p.Type
+				if t == "" {
+					t = TString
+				}
+				errs[p.Name] = fmt.Sprintf("type check ('%s') failed - got ARRAY", t)
+				continue
+			}
+			v = strings.TrimPrefix(v, arrayMark)
 		}
 		nv, msg := checkValue(p, v)
 		if msg != "" {

@@ -66,7 +66,7 @@ func TestRawParamsJSONAndConflicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"enable": "1", "privsep": "0", "groups": "a,b", "expire": "0", "comment": "q"}
+	want := map[string]string{"enable": "1", "privsep": "0", "groups": arrayMark + "a,b", "expire": "0", "comment": "q"}
 	for k, v := range want {
 		if raw[k] != v {
 			t.Errorf("%s = %q, want %q", k, raw[k], v)
@@ -74,6 +74,15 @@ func TestRawParamsJSONAndConflicts(t *testing.T) {
 	}
 	if _, ok := raw["skip"]; ok {
 		t.Error("null should be absent")
+	}
+	// arrays are joined for list parameters and refused for others
+	p, err := validate([]Param{{Name: "groups", List: true}, {Name: "comment"}}, map[string]string{"groups": raw["groups"]}, nil)
+	if err != nil || p["groups"] != "a,b" {
+		t.Fatalf("list param: %v %v", p, err)
+	}
+	_, err = validate([]Param{{Name: "keys", Optional: true}}, map[string]string{"keys": arrayMark + "x"}, nil)
+	if ae, ok := err.(*Error); !ok || ae.Errors["keys"] != "type check ('string') failed - got ARRAY" {
+		t.Fatalf("array for a string: %v", err)
 	}
 	_, err = validate([]Param{{Name: "userid"}}, map[string]string{"userid": "b@pve"}, map[string]string{"userid": "a@pve"})
 	if err == nil || !strings.Contains(err.Error(), "conflicting values") {
