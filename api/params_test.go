@@ -76,7 +76,7 @@ func TestRawParamsJSONAndConflicts(t *testing.T) {
 		t.Error("null should be absent")
 	}
 	// arrays are joined for list parameters and refused for others
-	p, err := validate([]Param{{Name: "groups", List: true}, {Name: "comment"}}, map[string]string{"groups": raw["groups"]}, nil)
+	p, err := validate([]Param{{Name: "groups", List: true}, {Name: "comment", Optional: true}}, map[string]string{"groups": raw["groups"]}, nil)
 	if err != nil || p["groups"] != "a,b" {
 		t.Fatalf("list param: %v %v", p, err)
 	}
