@@ -44,7 +44,7 @@ type Timing struct {
 // serve flags can tune it down, e.g. 200 ms heartbeat/election and 100 ms
 // lease for failover in about a third of a second (docs/benchmarks.md).
 var DefaultTiming = Timing{Heartbeat: time.Second, Election: time.Second,
-	LeaderLease: 500 * time.Millisecond, Commit: 20 * time.Millisecond}
+	LeaderLease: 500 * time.Millisecond, Commit: 5 * time.Millisecond}
 
 // TLSMaterial is a node's certificate, key and the cluster CA, in PEM.
 type TLSMaterial struct {
