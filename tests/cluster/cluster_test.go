@@ -414,3 +414,57 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+
+func TestJoinRules(t *testing.T) {
+	skipShort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c := harness.NewCluster(t, 2)
+	n0, n1 := c.Nodes[0], c.Nodes[1]
+	if _, stderr, code, err := n0.CLI(ctx, nil, "pvecm", "create", "rules"); err != nil || code != 0 {
+		t.Fatalf("pvecm create: %v %d %s", err, code, stderr)
+	}
+	fp, err := n0.Fingerprint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	join := func() (string, int) {
+		_, stderr, code, err := n1.CLI(ctx, []string{"PVECFS_JOIN_PASSWORD=" + c.RootPassword}, "pvecm", "add", n0.APIAddr, "--fingerprint", fp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stderr, code
+	}
+	// a joining node that holds configuration is refused, with the list
+	if _, stderr, code, err := n1.CLI(ctx, nil, "pveum", "user", "add", "keep@pve"); err != nil || code != 0 {
+		t.Fatalf("pveum user add: %v %d %s", err, code, stderr)
+	}
+	stderr, code := join()
+	if code == 0 || !strings.Contains(stderr, "keep@pve") {
+		t.Fatalf("join of a node holding config: exit %d, %q", code, stderr)
+	}
+	if st, err := c.Status(ctx, n0); err != nil || len(st.NodeNames()) != 1 {
+		t.Fatalf("refused join changed the cluster: %v %v", st, err)
+	}
+	if _, stderr, code, err := n1.CLI(ctx, nil, "pveum", "user", "delete", "keep@pve"); err != nil || code != 0 {
+		t.Fatalf("pveum user delete: %v %d %s", err, code, stderr)
+	}
+	if stderr, code := join(); code != 0 {
+		t.Fatalf("join: exit %d: %s", code, stderr)
+	}
+	if err := c.WaitMembers(ctx, c.Nodes); err != nil {
+		t.Fatal(err)
+	}
+	// the joined node's tree is the cluster's
+	sum := sameTrees(ctx, t, c, c.Nodes)
+	// joining again with the same name and address changes nothing
+	if stderr, code := join(); code != 0 {
+		t.Fatalf("second join: exit %d: %s", code, stderr)
+	}
+	if again := sameTrees(ctx, t, c, c.Nodes); again != sum {
+		t.Fatalf("second join changed the tree: %s -> %s", sum, again)
+	}
+	if st, err := c.Status(ctx, n0); err != nil || len(st.NodeNames()) != 2 {
+		t.Fatalf("members after the second join: %v %v", st, err)
+	}
+}
