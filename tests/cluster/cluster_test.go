@@ -414,7 +414,6 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-
 func TestJoinRules(t *testing.T) {
 	skipShort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
