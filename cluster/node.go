@@ -286,13 +286,45 @@ func (n *Node) Quorate() bool {
 func (n *Node) AppliedIndex() uint64 { return n.fsm.applied.get() }
 
 // WaitApplied blocks until the local tree has applied index i.
+//
+// Entries that never reach the FSM (no-ops, barriers, configuration
+// changes) are seen through Raft's applied index, but that index counts
+// entries handed to the FSM goroutine, not applied ones (hashicorp/raft:
+// "the application's state may lag behind this index"). Once it reaches i,
+// the wait goes on for the last command at or below i.
 func (n *Node) WaitApplied(ctx context.Context, i uint64) error {
-	return n.fsm.applied.wait(ctx, i, func() uint64 {
+	if err := n.fsm.applied.wait(ctx, i, func() uint64 {
 		if r := n.r(); r != nil {
 			return r.AppliedIndex()
 		}
 		return 0
-	})
+	}); err != nil {
+		return err
+	}
+	return n.fsm.applied.wait(ctx, n.lastCommand(i), nil)
+}
+
+// lastCommand returns the index of the last command entry at or below i
+// that the FSM may not have applied yet (0 if there is none). A log entry
+// no longer stored was compacted into a snapshot, so it and every entry
+// before it are applied.
+func (n *Node) lastCommand(i uint64) uint64 {
+	n.mu.RLock()
+	store := n.logStore
+	n.mu.RUnlock()
+	if store == nil {
+		return 0
+	}
+	for j := i; j > n.fsm.applied.get(); j-- {
+		var l raft.Log
+		if err := store.GetLog(j, &l); err != nil {
+			return 0
+		}
+		if l.Type == raft.LogCommand {
+			return j
+		}
+	}
+	return 0
 }
 
 // Apply stamps cmd with this node's name and clock, sends it through the
