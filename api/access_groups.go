@@ -84,7 +84,7 @@ func (s *AccessState) listGroups(r *Request) (any, error) {
 
 // readGroup is GET /access/groups/{groupid}.
 func (s *AccessState) readGroup(r *Request) (any, error) {
-	cfg, _, err := s.read(r)
+	cfg, err := s.readConfig(r)
 	if err != nil {
 		return nil, err
 	}

@@ -98,7 +98,7 @@ func (s *AccessState) roleEndpoints() []Endpoint {
 
 // listRoles is GET /access/roles.
 func (s *AccessState) listRoles(r *Request) (any, error) {
-	cfg, _, err := s.read(r)
+	cfg, err := s.readConfig(r)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (s *AccessState) listRoles(r *Request) (any, error) {
 
 // readRole is GET /access/roles/{roleid}.
 func (s *AccessState) readRole(r *Request) (any, error) {
-	cfg, _, err := s.read(r)
+	cfg, err := s.readConfig(r)
 	if err != nil {
 		return nil, err
 	}

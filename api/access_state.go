@@ -48,9 +48,10 @@ const (
 // and shared by every request of that version.
 type AccessState struct {
 	b Backend
-	// Shared, if set, supplies user.cfg and its engine from another cache
-	// (the authenticator's), so each version is compiled once per node.
-	Shared func() (*usercfg.Config, *perm.Engine)
+	// Shared, if set, supplies user.cfg and a function compiling (once) its
+	// engine from another cache (the authenticator's), so each version is
+	// compiled at most once per node, and only when a check needs it.
+	Shared func() (*usercfg.Config, func() *perm.Engine)
 	mu     sync.Mutex // serialises compiles
 	snap   atomic.Pointer[accessSnap]
 }
@@ -71,7 +72,7 @@ func (s *AccessState) Backend() Backend { return s.b }
 func (s *AccessState) UserConfig() (*usercfg.Config, *perm.Engine, error) {
 	if s.Shared != nil {
 		cfg, eng := s.Shared()
-		return cfg, eng, nil
+		return cfg, eng(), nil
 	}
 	m, ver, err := s.b.Tree().Model(mutate.UserCfgPath)
 	if err != nil {
@@ -360,6 +361,33 @@ func (s *AccessState) barrier(r *Request) error {
 	}
 	r.Ctx = context.WithValue(r.Ctx, barrierDone{}, true)
 	return nil
+}
+
+// Config returns the current user.cfg model without compiling its engine
+// (a mutation changes the version, so handlers that need no permission
+// evaluation must not pay for a compile).
+func (s *AccessState) Config() (*usercfg.Config, error) {
+	if s.Shared != nil {
+		cfg, _ := s.Shared()
+		return cfg, nil
+	}
+	m, _, err := s.b.Tree().Model(mutate.UserCfgPath)
+	if err != nil {
+		return nil, fmt.Errorf("read user.cfg: %w", err)
+	}
+	cfg, ok := m.(*usercfg.Config)
+	if !ok || cfg == nil {
+		return nil, fmt.Errorf("read user.cfg: unexpected model %T", m)
+	}
+	return cfg, nil
+}
+
+// readConfig is Config after the optional linearizable read barrier.
+func (s *AccessState) readConfig(r *Request) (*usercfg.Config, error) {
+	if err := s.barrier(r); err != nil {
+		return nil, err
+	}
+	return s.Config()
 }
 
 // read loads the current user.cfg and its engine after the optional

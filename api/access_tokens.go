@@ -111,7 +111,7 @@ func accLookupToken(cfg *usercfg.Config, userid, sub string) (*usercfg.Token, er
 
 // listTokens is GET /access/users/{userid}/token.
 func (s *AccessState) listTokens(r *Request) (any, error) {
-	cfg, _, err := s.read(r)
+	cfg, err := s.readConfig(r)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (s *AccessState) listTokens(r *Request) (any, error) {
 
 // readToken is GET /access/users/{userid}/token/{tokenid}.
 func (s *AccessState) readToken(r *Request) (any, error) {
-	cfg, _, err := s.read(r)
+	cfg, err := s.readConfig(r)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ var tokenLocks = []string{LockUserCfg, LockTokenCfg}
 func (s *AccessState) createToken(r *Request) (any, error) {
 	p := r.Params
 	userid, sub := p.Get("userid"), p.Get("tokenid")
-	cfg, _, err := s.UserConfig()
+	cfg, err := s.Config()
 	if err != nil {
 		return nil, err
 	}

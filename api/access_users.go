@@ -172,7 +172,7 @@ func accLookupUser(cfg *usercfg.Config, userid string) (*usercfg.User, error) {
 
 // readUser is GET /access/users/{userid}.
 func (s *AccessState) readUser(r *Request) (any, error) {
-	cfg, _, err := s.read(r)
+	cfg, err := s.readConfig(r)
 	if err != nil {
 		return nil, err
 	}

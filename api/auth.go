@@ -164,11 +164,11 @@ func (a *AuthService) userState() *userState {
 	})
 }
 
-// UserAccess returns the local user.cfg and its compiled engine, both of
-// the same version.
-func (a *AuthService) UserAccess() (*usercfg.Config, *perm.Engine) {
+// UserAccess returns the local user.cfg and a function returning its
+// engine (compiled once per version, on first use), both of one version.
+func (a *AuthService) UserAccess() (*usercfg.Config, func() *perm.Engine) {
 	st := a.userState()
-	return st.cfg, st.engine()
+	return st.cfg, st.engine
 }
 
 // UserConfig returns the parsed user.cfg of the local tree.
