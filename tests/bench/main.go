@@ -66,6 +66,9 @@ func parseFlags(args []string) (*options, error) {
 	fset.BoolVar(&o.keep, "keep", false, "keep the scratch dir (data and logs) after a successful run")
 	fset.BoolVar(&o.verbose, "v", false, "progress output")
 	fset.DurationVar(&o.timeout, "timeout", 10*time.Minute, "overall time limit")
+	fset.DurationVar(&benchTiming.Heartbeat, "heartbeat", 200*time.Millisecond, "Raft heartbeat timeout of every node (tuned for failover on a quiet LAN)")
+	fset.DurationVar(&benchTiming.Election, "election", 200*time.Millisecond, "Raft election timeout of every node")
+	fset.DurationVar(&benchTiming.LeaderLease, "lease", 100*time.Millisecond, "Raft leader lease timeout of every node")
 	if err := fset.Parse(args); err != nil {
 		return nil, err
 	}

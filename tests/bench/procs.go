@@ -62,7 +62,8 @@ func (d *daemon) start() error {
 	if err != nil {
 		return fmt.Errorf("start %s: open log: %w", d.name, err)
 	}
-	args := []string{"serve", "--node", d.name, "--data-dir", d.dataDir, "--api-addr", d.apiAddr, "--raft-addr", d.raftAddr}
+	args := []string{"serve", "--node", d.name, "--data-dir", d.dataDir, "--api-addr", d.apiAddr, "--raft-addr", d.raftAddr,
+		"--raft-heartbeat", benchTiming.Heartbeat.String(), "--raft-election", benchTiming.Election.String(), "--raft-lease", benchTiming.LeaderLease.String()}
 	fmt.Fprintf(logf, "=== bench: %s pvecfs %s\n", time.Now().Format(time.RFC3339Nano), strings.Join(args, " "))
 	cmd := exec.Command(filepath.Join(d.bin, "pvecfs"), args...)
 	cmd.Env = append(baseEnv(), "PVECFS_ROOT_PASSWORD="+d.password)

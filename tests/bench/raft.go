@@ -44,9 +44,13 @@ type raftCluster struct {
 	leader atomic.Pointer[raftNode]
 }
 
+// benchTiming is the Raft timing of both the bare-Raft nodes and the
+// pvecfs processes (flags -heartbeat, -election, -lease).
+var benchTiming = cluster.DefaultTiming
+
 // raftConfig mirrors cluster/node.go startRaft.
 func raftConfig(id string, logger hclog.Logger) *raft.Config {
-	t := cluster.DefaultTiming
+	t := benchTiming
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(id)
 	rc.Logger = logger
