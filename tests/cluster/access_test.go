@@ -252,7 +252,7 @@ func testTokenAtOnce(ctx context.Context, t *testing.T, e *accessEnv) {
 	addUser(ctx, t, e.rc[0], user, "", "/", "PVEAuditor")
 	visibleEverywhere(ctx, t, e, "/access/users/"+user) // tokens are made through every node
 	for i := range 21 {
-		via := i % 3 // leader and followers take turns creating
+		via := i % 3 // every node (leader and followers) takes turns creating
 		sub := fmt.Sprintf("t%d", i)
 		secret := newToken(ctx, t, e.rc[via], user, sub, url.Values{"privsep": {"0"}})
 		var wg sync.WaitGroup
