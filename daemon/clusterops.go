@@ -74,7 +74,6 @@ func (d *Daemon) probeMembers(ctx context.Context, c *cluster.Conf) map[string]b
 	var wg sync.WaitGroup
 	for _, m := range c.Nodes {
 		if m.Name == d.cfg.Node {
-			online[m.Name] = true
 			continue
 		}
 		wg.Add(1)
@@ -87,6 +86,7 @@ func (d *Daemon) probeMembers(ctx context.Context, c *cluster.Conf) map[string]b
 		}(m)
 	}
 	wg.Wait()
+	online[d.cfg.Node] = true
 	return online
 }
 
