@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -17,7 +18,7 @@ type FSM struct {
 	tree    *cfs.Tree
 	applied *indexWaiter
 	// onApply, if set, observes each apply's duration (metrics).
-	onApply func(d time.Duration)
+	onApply atomic.Pointer[func(d time.Duration)]
 }
 
 // NewFSM wraps a tree.
@@ -34,8 +35,8 @@ func (f *FSM) Apply(l *raft.Log) any {
 	}
 	res := f.tree.Apply(l.Index, ms, l.Data)
 	f.applied.set(l.Index)
-	if f.onApply != nil {
-		f.onApply(time.Since(start))
+	if fn := f.onApply.Load(); fn != nil {
+		(*fn)(time.Since(start))
 	}
 	return res
 }

@@ -640,7 +640,7 @@ func (n *Node) Forwarded() (out, in uint64) {
 }
 
 // SetApplyObserver installs a callback that sees each apply's duration.
-func (n *Node) SetApplyObserver(fn func(time.Duration)) { n.fsm.onApply = fn }
+func (n *Node) SetApplyObserver(fn func(time.Duration)) { n.fsm.onApply.Store(&fn) }
 
 // Rejoin throws away this node's Raft state, switches to the cluster's TLS
 // material and restarts Raft without bootstrapping, so that the cluster's
