@@ -22,8 +22,9 @@ test: vet unit fuzz-short compat
 vet:
 	$(GO) vet ./...
 
+# PVECFS_HARNESS_RACE=1: the multi-process tests run race-built daemons too.
 unit:
-	$(GO) test -race -count=1 -timeout 20m ./...
+	PVECFS_HARNESS_RACE=1 $(GO) test -race -count=1 -timeout 20m ./...
 
 fuzz-short:
 	@scripts/fuzz.sh $(FUZZTIME)
