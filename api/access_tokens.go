@@ -155,13 +155,9 @@ var tokenLocks = []string{LockUserCfg, LockTokenCfg}
 func (s *AccessState) createToken(r *Request) (any, error) {
 	p := r.Params
 	userid, sub := p.Get("userid"), p.Get("tokenid")
-	cfg, err := s.Config()
-	if err != nil {
-		return nil, err
-	}
 	// Proxmox checks both before taking the lock: a missing user is a die,
 	// an existing token a parameter error. The command checks again.
-	u, err := accLookupUser(cfg, userid)
+	u, err := s.lookupUserCaughtUp(r, userid)
 	if err != nil {
 		return nil, err
 	}
@@ -243,5 +239,26 @@ func (s *AccessState) updateToken(r *Request) (any, error) {
 func (s *AccessState) deleteToken(r *Request) (any, error) {
 	body := mutate.TokenDelete{Userid: r.Params.Get("userid"), Tokenid: r.Params.Get("tokenid")}
 	_, err := s.apply(r, accMutation{op: mutate.OpTokenDelete, body: body, locks: tokenLocks, prefix: "deleting token failed"})
+	return nil, err
+}
+
+// lookupUserCaughtUp finds a user in the local copy; on a miss it first
+// catches up with the cluster (a user created through another node a
+// moment ago must not make this write fail) and looks again.
+func (s *AccessState) lookupUserCaughtUp(r *Request, userid string) (*usercfg.User, error) {
+	cfg, err := s.Config()
+	if err != nil {
+		return nil, err
+	}
+	u, err := accLookupUser(cfg, userid)
+	if err == nil {
+		return u, nil
+	}
+	if cerr := s.b.LinearizableRead(r.Ctx); cerr != nil {
+		return nil, err
+	}
+	if cfg, cerr := s.Config(); cerr == nil {
+		return accLookupUser(cfg, userid)
+	}
 	return nil, err
 }
