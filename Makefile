@@ -5,8 +5,9 @@ DATA    ?= ./data
 API     ?= 127.0.0.1:8006
 RAFT    ?= 127.0.0.1:5405
 FUZZTIME ?= 3s
+CHAOS   ?= 10m
 
-.PHONY: build run test unit vet fuzz-short compat cluster cluster-down bench clean
+.PHONY: build run test unit vet fuzz-short compat chaos cluster cluster-down bench clean
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -31,6 +32,10 @@ fuzz-short:
 
 compat:
 	@scripts/compat.sh
+
+# chaos runs the SIGKILL nemesis test for longer (make chaos CHAOS=30m).
+chaos:
+	PVECFS_HARNESS_RACE=1 PVECFS_CHAOS_DURATION=$(CHAOS) $(GO) test -count=1 -timeout 0 -run TestChaos -v ./tests/cluster/
 
 cluster: build
 	scripts/cluster.sh up
