@@ -255,7 +255,7 @@ func (a *AuthService) authenticateUser(cfg *usercfg.Config, username, password s
 // hasTFA reports whether the user has a second factor: user.cfg keys, a
 // realm-wide tfa option, or entries in priv/tfa.cfg.
 func (a *AuthService) hasTFA(cfg *usercfg.Config, userid string) bool {
-	if u := cfg.Users[userid]; u != nil && u.Keys != "" {
+	if u := cfg.User(userid); u != nil && u.Keys != "" {
 		return true
 	}
 	if u, err := ident.ParseUserid(userid); err == nil {
@@ -308,7 +308,7 @@ func (a *AuthService) lookupUsername(username string) (string, error) {
 	}
 	lc := strings.ToLower(username)
 	var match []string
-	for id := range a.userState().cfg.Users {
+	for id := range a.userState().cfg.Users.Keys() {
 		if strings.ToLower(id) == lc {
 			match = append(match, id)
 		}
@@ -345,7 +345,7 @@ func (a *AuthService) changePassword(r *Request) (any, error) {
 		return nil, ParamErr("userid", "invalid format - "+err.Error())
 	}
 	us := a.userState()
-	if _, ok := us.cfg.Users[userid]; !ok {
+	if !us.cfg.Users.Has(userid) {
 		return nil, Errorf(http.StatusInternalServerError, "no such user ('%s')\n", userid)
 	}
 	permDenied := &Error{Status: http.StatusForbidden, Message: "Permission check failed\n"}

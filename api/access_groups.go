@@ -67,8 +67,8 @@ func (s *AccessState) listGroups(r *Request) (any, error) {
 		return nil, err
 	}
 	me := accAuthid(r)
-	ids := make([]string, 0, len(cfg.Groups))
-	for id := range cfg.Groups {
+	ids := make([]string, 0, cfg.Groups.Len())
+	for id := range cfg.Groups.Keys() {
 		if r.Auth.Root() || eng.Check(me, "/access/groups/"+id, groupListPrivs, true) {
 			ids = append(ids, id)
 		}
@@ -76,7 +76,7 @@ func (s *AccessState) listGroups(r *Request) (any, error) {
 	sort.Strings(ids)
 	out := make([]groupListEntry, 0, len(ids))
 	for _, id := range ids {
-		g := cfg.Groups[id]
+		g := cfg.Group(id)
 		out = append(out, groupListEntry{Groupid: id, Comment: g.Comment, Users: strings.Join(g.Users.Sorted(), ",")})
 	}
 	return out, nil
@@ -89,7 +89,7 @@ func (s *AccessState) readGroup(r *Request) (any, error) {
 		return nil, err
 	}
 	id := r.Params.Get("groupid")
-	g := cfg.Groups[id]
+	g := cfg.Group(id)
 	if g == nil {
 		return nil, accDie("group '%s' does not exist", id)
 	}

@@ -102,14 +102,14 @@ func (s *AccessState) listRoles(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, 0, len(cfg.Roles))
-	for id := range cfg.Roles {
+	ids := make([]string, 0, cfg.Roles.Len())
+	for id := range cfg.Roles.Keys() {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
 	out := make([]roleListEntry, 0, len(ids))
 	for _, id := range ids {
-		out = append(out, roleListEntry{Roleid: id, Privs: strings.Join(cfg.Roles[id].Privs.Sorted(), ","),
+		out = append(out, roleListEntry{Roleid: id, Privs: strings.Join(cfg.Role(id).Privs.Sorted(), ","),
 			Special: accBool01(privs.IsBuiltin(id))})
 	}
 	return out, nil
@@ -122,7 +122,7 @@ func (s *AccessState) readRole(r *Request) (any, error) {
 		return nil, err
 	}
 	id := r.Params.Get("roleid")
-	role := cfg.Roles[id]
+	role := cfg.Role(id)
 	if role == nil {
 		return nil, accDie("role '%s' does not exist", id)
 	}

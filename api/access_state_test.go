@@ -267,7 +267,7 @@ func TestAccessEngineMissingUserCfg(t *testing.T) {
 	if err != nil || cfg == nil || eng == nil {
 		t.Fatalf("missing user.cfg: %v %v %v", cfg, eng, err)
 	}
-	if _, ok := cfg.Users["root@pam"]; !ok {
+	if !cfg.Users.Has("root@pam") {
 		t.Fatal("default user.cfg lacks root@pam")
 	}
 	_, eng2, _ := st.UserConfig()

@@ -127,8 +127,8 @@ func (s *AccessState) listUsers(r *Request) (any, error) {
 		}
 	}
 	full := r.Params.Bool("full", false)
-	ids := make([]string, 0, len(cfg.Users))
-	for id := range cfg.Users {
+	ids := make([]string, 0, cfg.Users.Len())
+	for id := range cfg.Users.Keys() {
 		if all || id == me || allowed[id] {
 			ids = append(ids, id)
 		}
@@ -136,7 +136,7 @@ func (s *AccessState) listUsers(r *Request) (any, error) {
 	sort.Strings(ids)
 	out := make([]userListEntry, 0, len(ids))
 	for _, id := range ids {
-		u := cfg.Users[id]
+		u := cfg.User(id)
 		if r.Params.Has("enabled") && u.Enable != r.Params.Bool("enabled", false) {
 			continue
 		}
@@ -163,7 +163,7 @@ func realmType(d *domains.Domains, userid string) string {
 
 // accLookupUser returns a user or Proxmox's "no such user ('X')" (500).
 func accLookupUser(cfg *usercfg.Config, userid string) (*usercfg.User, error) {
-	u := cfg.Users[userid]
+	u := cfg.User(userid)
 	if u == nil {
 		return nil, accDie("no such user ('%s')", userid)
 	}

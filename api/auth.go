@@ -456,7 +456,7 @@ func checkUserEnabled(cfg *usercfg.Config, userid string, now int64) error {
 	if err := ident.VerifyUsername(userid); err != nil {
 		return err
 	}
-	u, ok := cfg.Users[userid]
+	u, ok := cfg.Users.Get(userid)
 	if !ok || u == nil {
 		return fmt.Errorf("no such user ('%s')", userid)
 	}
@@ -506,7 +506,7 @@ func (a *AuthService) checkToken(v string) (*Identity, *authFail) {
 	if err := checkUserEnabled(cfg, string(owner), now); err != nil {
 		return nil, &authFail{msg: msgAuthFailed, user: id, reason: err.Error(), retry: true}
 	}
-	tok, ok := cfg.Users[string(owner)].Tokens[string(sub)]
+	tok, ok := cfg.User(string(owner)).Tokens[string(sub)]
 	if !ok || tok == nil {
 		return nil, &authFail{msg: msgAuthFailed, user: id, reason: fmt.Sprintf("no such token '%s' for user '%s'", sub, owner), retry: true}
 	}

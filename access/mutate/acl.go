@@ -75,7 +75,7 @@ func UpdateACL(cfg *usercfg.Config, r ACLUpdate) (*usercfg.Config, error) {
 	chain, comps := e.aclChain(path)
 	a := aclApply{node: chain[len(chain)-1], propagate: propagate, delete: r.Delete, owned: map[string]bool{}}
 	for _, role := range r.Roles {
-		rdef := cfg.Roles[role]
+		rdef := cfg.Role(role)
 		if rdef == nil {
 			return fail(die(cfs.CodeNotFound, "role '%s' does not exist", role))
 		}
@@ -85,7 +85,7 @@ func UpdateACL(cfg *usercfg.Config, r ACLUpdate) (*usercfg.Config, error) {
 			}
 		}
 		for _, g := range r.Groups {
-			if cfg.Groups[g] == nil {
+			if cfg.Group(g) == nil {
 				return fail(die(cfs.CodeNotFound, "group '%s' does not exist", g))
 			}
 			a.set(&a.node.Groups, "g", g, role)
@@ -94,7 +94,7 @@ func UpdateACL(cfg *usercfg.Config, r ACLUpdate) (*usercfg.Config, error) {
 			if err := ident.VerifyUsername(u); err != nil {
 				return fail(err)
 			}
-			if cfg.Users[u] == nil {
+			if cfg.User(u) == nil {
 				return fail(die(cfs.CodeNotFound, "user '%s' does not exist", u))
 			}
 			if u != "root@pam" {
@@ -138,7 +138,7 @@ func checkSuperset(role string, rdef *usercfg.Role, verb string, needPropagate b
 
 // tokenExists is check_token_exist.
 func tokenExists(cfg *usercfg.Config, userid, sub string) error {
-	u := cfg.Users[userid]
+	u := cfg.User(userid)
 	if u == nil {
 		return die(cfs.CodeNotFound, "no such user ('%s')", userid)
 	}

@@ -85,8 +85,8 @@ func TestBigModelsShape(t *testing.T) {
 			}
 		}
 	})
-	if len(m.Users.Users) != 10001 || m.Tokens.Len() != 20000 || n != 50000 {
-		t.Fatalf("users %d tokens %d acl %d", len(m.Users.Users), m.Tokens.Len(), n)
+	if m.Users.Users.Len() != 10001 || m.Tokens.Len() != 20000 || n != 50000 {
+		t.Fatalf("users %d tokens %d acl %d", m.Users.Users.Len(), m.Tokens.Len(), n)
 	}
 	// A token created on the big config is canonical and leaves it intact.
 	before := m.Users.Render()

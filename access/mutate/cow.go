@@ -1,24 +1,22 @@
 package mutate
 
 import (
-	"maps"
-
 	"github.com/pvecfs/pvecfs/access/ident"
 	"github.com/pvecfs/pvecfs/access/usercfg"
 )
 
 // edit builds a new user.cfg model from an old one, copy-on-write: the new
 // Config shares every map and value of the old one until a change needs its
-// own copy. A top-level map is copied (shallowly) the first time one of its
-// entries changes, an entry the first time it is written; untouched maps,
-// entries and ACL subtrees stay shared. The old model is never modified.
+// own copy. The top-level maps are persistent (pmap), so replacing an entry
+// copies only the O(log n) path to it, whatever the size of the file; an
+// entry is copied the first time it is written, and untouched entries and
+// ACL subtrees stay shared. The old model is never modified.
 type edit struct {
 	c *usercfg.Config
 
-	usersOwned, groupsOwned, rolesOwned bool
-	users                               map[string]*usercfg.User  // entries owned by this edit
-	groups                              map[string]*usercfg.Group // entries owned by this edit
-	nodes                               map[*usercfg.ACLNode]bool // ACL nodes owned by this edit
+	users  map[string]*usercfg.User  // entries owned by this edit
+	groups map[string]*usercfg.Group // entries owned by this edit
+	nodes  map[*usercfg.ACLNode]bool // ACL nodes owned by this edit
 }
 
 func newEdit(old *usercfg.Config) *edit {
@@ -35,65 +33,32 @@ func newEdit(old *usercfg.Config) *edit {
 // result returns the new model.
 func (e *edit) result() *usercfg.Config { return e.c }
 
-func (e *edit) ownUsers() {
-	if !e.usersOwned {
-		e.c.Users = maps.Clone(e.c.Users)
-		if e.c.Users == nil {
-			e.c.Users = map[string]*usercfg.User{}
-		}
-		e.usersOwned = true
-		e.users = map[string]*usercfg.User{}
-	}
-}
-
-func (e *edit) ownGroups() {
-	if !e.groupsOwned {
-		e.c.Groups = maps.Clone(e.c.Groups)
-		if e.c.Groups == nil {
-			e.c.Groups = map[string]*usercfg.Group{}
-		}
-		e.groupsOwned = true
-		e.groups = map[string]*usercfg.Group{}
-	}
-}
-
-func (e *edit) ownRoles() {
-	if !e.rolesOwned {
-		e.c.Roles = maps.Clone(e.c.Roles)
-		if e.c.Roles == nil {
-			e.c.Roles = map[string]*usercfg.Role{}
-		}
-		e.rolesOwned = true
-	}
-}
-
 // user returns a writable copy of an existing user, installed in the new
 // model (nil if the user does not exist).
 func (e *edit) user(id string) *usercfg.User {
 	if u, ok := e.users[id]; ok {
 		return u
 	}
-	old := e.c.Users[id]
+	old := e.c.User(id)
 	if old == nil {
 		return nil
 	}
-	e.ownUsers()
 	u := old.Clone()
-	e.c.Users[id] = u
-	e.users[id] = u
+	e.putUser(id, u)
 	return u
 }
 
 // putUser installs a new user value owned by this edit.
 func (e *edit) putUser(id string, u *usercfg.User) {
-	e.ownUsers()
-	e.c.Users[id] = u
+	e.c.Users = e.c.Users.Set(id, u)
+	if e.users == nil {
+		e.users = map[string]*usercfg.User{}
+	}
 	e.users[id] = u
 }
 
 func (e *edit) deleteUser(id string) {
-	e.ownUsers()
-	delete(e.c.Users, id)
+	e.c.Users = e.c.Users.Delete(id)
 	delete(e.users, id)
 }
 
@@ -102,54 +67,57 @@ func (e *edit) group(id string) *usercfg.Group {
 	if g, ok := e.groups[id]; ok {
 		return g
 	}
-	old := e.c.Groups[id]
+	old := e.c.Group(id)
 	if old == nil {
 		return nil
 	}
-	e.ownGroups()
 	g := old.Clone()
 	if g.Users == nil {
 		g.Users = usercfg.Set{}
 	}
-	e.c.Groups[id] = g
-	e.groups[id] = g
+	e.putGroup(id, g)
 	return g
 }
 
 func (e *edit) putGroup(id string, g *usercfg.Group) {
-	e.ownGroups()
-	e.c.Groups[id] = g
+	e.c.Groups = e.c.Groups.Set(id, g)
+	if e.groups == nil {
+		e.groups = map[string]*usercfg.Group{}
+	}
 	e.groups[id] = g
 }
 
 func (e *edit) deleteGroup(id string) {
-	e.ownGroups()
-	delete(e.c.Groups, id)
+	e.c.Groups = e.c.Groups.Delete(id)
 	delete(e.groups, id)
 }
 
 func (e *edit) putRole(id string, r *usercfg.Role) {
-	e.ownRoles()
-	e.c.Roles[id] = r
+	e.c.Roles = e.c.Roles.Set(id, r)
 }
 
 func (e *edit) deleteRole(id string) {
-	e.ownRoles()
-	delete(e.c.Roles, id)
+	e.c.Roles = e.c.Roles.Delete(id)
 }
 
-// addMember makes user uid a member of group gid (both maps kept in step);
-// the group must exist. A user that is not defined is only listed in the
-// group, as Proxmox keeps such members.
+// addMember makes user uid a member of group gid (the group's member set
+// and the user's group set, or MemberOf for a name that is not a defined
+// user, kept in step); the group must exist. A user that is not defined is
+// only listed in the group, as Proxmox keeps such members.
 func (e *edit) addMember(gid, uid string) {
-	g := e.c.Groups[gid]
+	g := e.c.Group(gid)
 	if g == nil {
 		return
 	}
 	if !g.Users.Has(uid) {
 		e.group(gid).Users[uid] = struct{}{}
 	}
-	if u := e.c.Users[uid]; u != nil && !u.Groups.Has(gid) {
+	u := e.c.User(uid)
+	if u == nil {
+		e.memberOfAdd(uid, gid)
+		return
+	}
+	if !u.Groups.Has(gid) {
 		u = e.user(uid)
 		if u.Groups == nil {
 			u.Groups = usercfg.Set{}
@@ -160,16 +128,51 @@ func (e *edit) addMember(gid, uid string) {
 
 // removeMember removes user uid from group gid.
 func (e *edit) removeMember(gid, uid string) {
-	if g := e.c.Groups[gid]; g != nil && g.Users.Has(uid) {
+	if g := e.c.Group(gid); g != nil && g.Users.Has(uid) {
 		delete(e.group(gid).Users, uid)
 	}
-	if u := e.c.Users[uid]; u != nil && u.Groups.Has(gid) {
+	u := e.c.User(uid)
+	if u == nil {
+		e.memberOfRemove(uid, gid)
+		return
+	}
+	if u.Groups.Has(gid) {
 		u = e.user(uid)
 		delete(u.Groups, gid)
 		if len(u.Groups) == 0 {
 			u.Groups = nil
 		}
 	}
+}
+
+// memberOfAdd records in MemberOf that group gid lists uid, a name that is
+// not a defined user.
+func (e *edit) memberOfAdd(uid, gid string) {
+	old := e.c.MemberOf.Value(uid)
+	if old.Has(gid) {
+		return
+	}
+	s := old.Clone()
+	if s == nil {
+		s = usercfg.Set{}
+	}
+	s[gid] = struct{}{}
+	e.c.MemberOf = e.c.MemberOf.Set(uid, s)
+}
+
+// memberOfRemove removes group gid from uid's MemberOf entry.
+func (e *edit) memberOfRemove(uid, gid string) {
+	old := e.c.MemberOf.Value(uid)
+	if !old.Has(gid) {
+		return
+	}
+	if len(old) == 1 {
+		e.c.MemberOf = e.c.MemberOf.Delete(uid)
+		return
+	}
+	s := old.Clone()
+	delete(s, gid)
+	e.c.MemberOf = e.c.MemberOf.Set(uid, s)
 }
 
 // ownNode returns a writable copy of n (n itself if this edit made it).

@@ -35,7 +35,7 @@ func CreateGroup(cfg *usercfg.Config, r GroupCreate) (*usercfg.Config, error) {
 	if cfg == nil {
 		cfg = usercfg.New()
 	}
-	if cfg.Groups[r.Groupid] != nil {
+	if cfg.Group(r.Groupid) != nil {
 		return cfg, locked("create group failed", die(cfs.CodeExists, "group '%s' already exists", r.Groupid))
 	}
 	g := &usercfg.Group{Users: usercfg.Set{}}
@@ -55,7 +55,7 @@ func UpdateGroup(cfg *usercfg.Config, r GroupUpdate) (*usercfg.Config, error) {
 	if cfg == nil {
 		cfg = usercfg.New()
 	}
-	if cfg.Groups[r.Groupid] == nil {
+	if cfg.Group(r.Groupid) == nil {
 		return cfg, locked("update group failed", die(cfs.CodeNotFound, "group '%s' does not exist", r.Groupid))
 	}
 	e := newEdit(cfg)
@@ -74,13 +74,18 @@ func DeleteGroup(cfg *usercfg.Config, r GroupDelete) (*usercfg.Config, error) {
 	if cfg == nil {
 		cfg = usercfg.New()
 	}
-	g := cfg.Groups[r.Groupid]
+	g := cfg.Group(r.Groupid)
 	if g == nil {
 		return cfg, locked("delete group failed", die(cfs.CodeNotFound, "group '%s' does not exist", r.Groupid))
 	}
 	e := newEdit(cfg)
 	for uid := range g.Users {
-		if u := cfg.Users[uid]; u != nil && u.Groups.Has(r.Groupid) {
+		u := cfg.User(uid)
+		if u == nil {
+			e.memberOfRemove(uid, r.Groupid)
+			continue
+		}
+		if u.Groups.Has(r.Groupid) {
 			nu := e.user(uid)
 			delete(nu.Groups, r.Groupid)
 			if len(nu.Groups) == 0 {

@@ -18,7 +18,7 @@ func TestGroups(t *testing.T) {
 		{"create", func(c *usercfg.Config) (*usercfg.Config, error) {
 			return CreateGroup(c, GroupCreate{Groupid: "new", Comment: " hi: 100% "})
 		}, nil, func(t *testing.T, c *usercfg.Config) {
-			g := c.Groups["new"]
+			g := c.Group("new")
 			if g == nil || g.Comment != "hi: 100%" || len(g.Users) != 0 {
 				t.Fatalf("group = %+v", g)
 			}
@@ -35,14 +35,14 @@ func TestGroups(t *testing.T) {
 		{"update comment", func(c *usercfg.Config) (*usercfg.Config, error) {
 			return UpdateGroup(c, GroupUpdate{Groupid: "ops", Comment: ptr("new")})
 		}, nil, func(t *testing.T, c *usercfg.Config) {
-			if c.Groups["ops"].Comment != "new" || !c.Groups["ops"].Users.Has("bob@pve") {
-				t.Fatalf("group = %+v", c.Groups["ops"])
+			if c.Group("ops").Comment != "new" || !c.Group("ops").Users.Has("bob@pve") {
+				t.Fatalf("group = %+v", c.Group("ops"))
 			}
 		}},
 		{"update clear comment", func(c *usercfg.Config) (*usercfg.Config, error) {
 			return UpdateGroup(c, GroupUpdate{Groupid: "ops", Comment: ptr("")})
 		}, nil, func(t *testing.T, c *usercfg.Config) {
-			if c.Groups["ops"].Comment != "" {
+			if c.Group("ops").Comment != "" {
 				t.Fatal("comment kept")
 			}
 		}},
@@ -52,14 +52,17 @@ func TestGroups(t *testing.T) {
 		{"delete", func(c *usercfg.Config) (*usercfg.Config, error) {
 			return DeleteGroup(c, GroupDelete{Groupid: "ops"})
 		}, nil, func(t *testing.T, c *usercfg.Config) {
-			if c.Groups["ops"] != nil {
+			if c.Group("ops") != nil {
 				t.Fatal("group remains")
 			}
-			if got := c.Users["alice@pve"].Groups.Sorted(); !reflect.DeepEqual(got, []string{"admins"}) {
+			if got := c.User("alice@pve").Groups.Sorted(); !reflect.DeepEqual(got, []string{"admins"}) {
 				t.Errorf("alice groups = %v", got)
 			}
-			if c.Users["bob@pve"].Groups != nil {
-				t.Errorf("bob groups = %v", c.Users["bob@pve"].Groups)
+			if c.User("bob@pve").Groups != nil {
+				t.Errorf("bob groups = %v", c.User("bob@pve").Groups)
+			}
+			if c.MemberOf.Has("ghost@pve") {
+				t.Errorf("stale member ghost@pve still listed: %v", c.MemberOf.Value("ghost@pve"))
 			}
 			if ok, _ := hasACL(c, "/vms", "g", "ops", "PVEVMUser"); ok {
 				t.Error("group ACL remains")
@@ -92,14 +95,14 @@ func TestRoles(t *testing.T) {
 		{"create", func(c *usercfg.Config) (*usercfg.Config, error) {
 			return CreateRole(c, RoleCreate{Roleid: "Ops", Privs: []string{"VM.Audit", "Sys.Audit", "VM.Audit"}})
 		}, nil, func(t *testing.T, c *usercfg.Config) {
-			if got := c.Roles["Ops"].Privs.Sorted(); !reflect.DeepEqual(got, []string{"Sys.Audit", "VM.Audit"}) {
+			if got := c.Role("Ops").Privs.Sorted(); !reflect.DeepEqual(got, []string{"Sys.Audit", "VM.Audit"}) {
 				t.Errorf("privs = %v", got)
 			}
 		}},
 		{"create empty", func(c *usercfg.Config) (*usercfg.Config, error) {
 			return CreateRole(c, RoleCreate{Roleid: "Empty"})
 		}, nil, func(t *testing.T, c *usercfg.Config) {
-			if r := c.Roles["Empty"]; r == nil || len(r.Privs) != 0 {
+			if r := c.Role("Empty"); r == nil || len(r.Privs) != 0 {
 				t.Errorf("role = %+v", r)
 			}
 		}},
@@ -121,22 +124,22 @@ func TestRoles(t *testing.T) {
 		{"update replace", func(c *usercfg.Config) (*usercfg.Config, error) {
 			return UpdateRole(c, RoleUpdate{Roleid: "Custom", Privs: &[]string{"Sys.Audit"}})
 		}, nil, func(t *testing.T, c *usercfg.Config) {
-			if got := c.Roles["Custom"].Privs.Sorted(); !reflect.DeepEqual(got, []string{"Sys.Audit"}) {
+			if got := c.Role("Custom").Privs.Sorted(); !reflect.DeepEqual(got, []string{"Sys.Audit"}) {
 				t.Errorf("privs = %v", got)
 			}
 		}},
 		{"update append", func(c *usercfg.Config) (*usercfg.Config, error) {
 			return UpdateRole(c, RoleUpdate{Roleid: "Custom", Privs: &[]string{"Sys.Audit"}, Append: true})
 		}, nil, func(t *testing.T, c *usercfg.Config) {
-			if got := c.Roles["Custom"].Privs.Sorted(); !reflect.DeepEqual(got, []string{"Sys.Audit", "VM.Audit", "VM.Console"}) {
+			if got := c.Role("Custom").Privs.Sorted(); !reflect.DeepEqual(got, []string{"Sys.Audit", "VM.Audit", "VM.Console"}) {
 				t.Errorf("privs = %v", got)
 			}
 		}},
 		{"update without privs empties", func(c *usercfg.Config) (*usercfg.Config, error) {
 			return UpdateRole(c, RoleUpdate{Roleid: "Custom"})
 		}, nil, func(t *testing.T, c *usercfg.Config) {
-			if len(c.Roles["Custom"].Privs) != 0 {
-				t.Errorf("privs = %v", c.Roles["Custom"].Privs)
+			if len(c.Role("Custom").Privs) != 0 {
+				t.Errorf("privs = %v", c.Role("Custom").Privs)
 			}
 			if ok, _ := hasACL(c, "/vms/100", "u", "bob@pve", "Custom"); !ok {
 				t.Error("ACL of the emptied role lost")
@@ -157,7 +160,7 @@ func TestRoles(t *testing.T) {
 		{"delete", func(c *usercfg.Config) (*usercfg.Config, error) {
 			return DeleteRole(c, RoleDelete{Roleid: "Custom"})
 		}, nil, func(t *testing.T, c *usercfg.Config) {
-			if c.Roles["Custom"] != nil {
+			if c.Role("Custom") != nil {
 				t.Fatal("role remains")
 			}
 			if c.Find("/pool") != nil || c.Find("/nodes/n1") != nil {

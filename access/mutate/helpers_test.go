@@ -89,26 +89,27 @@ func ptr[T any](v T) *T { return &v }
 // what Render does not show directly (users' group sets, built-in roles).
 func dump(c *usercfg.Config) string {
 	var b strings.Builder
-	for _, id := range keys(c.Users) {
-		u := c.Users[id]
+	for id, u := range c.Users.All() {
 		fmt.Fprintf(&b, "user %s %v %d %q %q %q %q %q groups=%v\n", id, u.Enable, u.Expire, u.Firstname, u.Lastname, u.Email, u.Comment, u.Keys, u.Groups.Sorted())
 		for _, tid := range keys(u.Tokens) {
 			tk := u.Tokens[tid]
 			fmt.Fprintf(&b, "  token %s %v %d %q\n", tid, tk.Privsep, tk.Expire, tk.Comment)
 		}
 	}
-	for _, id := range keys(c.Groups) {
-		fmt.Fprintf(&b, "group %s %v %q\n", id, c.Groups[id].Users.Sorted(), c.Groups[id].Comment)
+	for id, g := range c.Groups.All() {
+		fmt.Fprintf(&b, "group %s %v %q\n", id, g.Users.Sorted(), g.Comment)
 	}
-	for _, id := range keys(c.Roles) {
-		fmt.Fprintf(&b, "role %s %v\n", id, c.Roles[id].Privs.Sorted())
+	for id, r := range c.Roles.All() {
+		fmt.Fprintf(&b, "role %s %v\n", id, r.Privs.Sorted())
 	}
-	for _, id := range keys(c.Pools) {
-		p := c.Pools[id]
+	for id, p := range c.Pools.All() {
 		fmt.Fprintf(&b, "pool %s %q %q %v %v %v\n", id, p.Comment, p.Parent, p.VMs.Sorted(), p.Storage.Sorted(), p.Pools.Sorted())
 	}
-	for _, id := range keys(c.VMs) {
-		fmt.Fprintf(&b, "vm %s %s\n", id, c.VMs[id])
+	for id, pool := range c.VMs.All() {
+		fmt.Fprintf(&b, "vm %s %s\n", id, pool)
+	}
+	for id, groups := range c.MemberOf.All() {
+		fmt.Fprintf(&b, "memberof %s %v\n", id, groups.Sorted())
 	}
 	c.ACL.Walk(func(path string, n *usercfg.ACLNode) {
 		fmt.Fprintf(&b, "acl %s", path)

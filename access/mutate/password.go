@@ -28,7 +28,7 @@ func ChangePassword(m Models, r PasswordChange, now int64) (Models, error) {
 	if err := checkPasswordHash(r.Hash); err != nil {
 		return m, err
 	}
-	u := m.users().Users[r.Userid]
+	u := m.users().User(r.Userid)
 	if u == nil {
 		return m, die(cfs.CodeNotFound, "no such user ('%s')", r.Userid)
 	}

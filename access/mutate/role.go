@@ -56,7 +56,7 @@ func CreateRole(cfg *usercfg.Config, r RoleCreate) (*usercfg.Config, error) {
 		cfg = usercfg.New()
 	}
 	fail := func(err error) (*usercfg.Config, error) { return cfg, locked("create role failed", err) }
-	if cfg.Roles[r.Roleid] != nil {
+	if cfg.Role(r.Roleid) != nil {
 		return fail(die(cfs.CodeExists, "role '%s' already exists", r.Roleid))
 	}
 	role := &usercfg.Role{Privs: usercfg.Set{}}
@@ -85,7 +85,7 @@ func UpdateRole(cfg *usercfg.Config, r RoleUpdate) (*usercfg.Config, error) {
 		cfg = usercfg.New()
 	}
 	fail := func(err error) (*usercfg.Config, error) { return cfg, locked("update role failed", err) }
-	old := cfg.Roles[r.Roleid]
+	old := cfg.Role(r.Roleid)
 	if old == nil {
 		return fail(die(cfs.CodeNotFound, "role '%s' does not exist", r.Roleid))
 	}
@@ -120,7 +120,7 @@ func DeleteRole(cfg *usercfg.Config, r RoleDelete) (*usercfg.Config, error) {
 	if cfg == nil {
 		cfg = usercfg.New()
 	}
-	if cfg.Roles[r.Roleid] == nil {
+	if cfg.Role(r.Roleid) == nil {
 		return cfg, locked("delete role failed", die(cfs.CodeNotFound, "role '%s' does not exist", r.Roleid))
 	}
 	e := newEdit(cfg)

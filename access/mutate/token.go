@@ -115,7 +115,7 @@ func CreateToken(m Models, r TokenCreate) (Models, *TokenCreateResult, error) {
 		return m, nil, err
 	}
 	cfg := m.users()
-	u := cfg.Users[r.Userid]
+	u := cfg.User(r.Userid)
 	if u == nil {
 		return m, nil, tokenExists(cfg, r.Userid, r.Tokenid)
 	}
@@ -171,7 +171,7 @@ func UpdateToken(m Models, r TokenUpdate) (Models, *TokenUpdateResult, error) {
 	if err := tokenExists(cfg, r.Userid, r.Tokenid); err != nil {
 		return m, nil, err
 	}
-	t := cfg.Users[r.Userid].Tokens[r.Tokenid].Clone()
+	t := cfg.User(r.Userid).Tokens[r.Tokenid].Clone()
 	for _, opt := range r.Delete {
 		if opt != "comment" {
 			return m, nil, locked("updating token info failed", paramErr("delete", fmt.Sprintf("unknown option '%s'", opt)))

@@ -1,7 +1,6 @@
 package mutate
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/pvecfs/pvecfs/access/ident"
@@ -80,7 +79,7 @@ func checkGroupList(param string, list []string) error {
 // or case-insensitively for a realm with case-sensitive 0 (the first match
 // in byte order when several exist).
 func lookupUser(cfg *usercfg.Config, m Models, id string) (string, bool) {
-	if _, ok := cfg.Users[id]; ok {
+	if cfg.Users.Has(id) {
 		return id, true
 	}
 	realm, ok := m.domains().Realm(string(ident.Userid(id).Realm()))
@@ -88,17 +87,12 @@ func lookupUser(cfg *usercfg.Config, m Models, id string) (string, bool) {
 		return "", false
 	}
 	want := strings.ToLower(id)
-	var matches []string
-	for u := range cfg.Users {
+	for u := range cfg.Users.Keys() { // in byte order
 		if strings.ToLower(u) == want {
-			matches = append(matches, u)
+			return u, true
 		}
 	}
-	if len(matches) == 0 {
-		return "", false
-	}
-	sort.Strings(matches)
-	return matches[0], true
+	return "", false
 }
 
 // setPassword stores a password hash for userid through its realm's plugin:
@@ -184,19 +178,16 @@ func CreateUser(m Models, r UserCreate) (Models, error) {
 		u.Keys = canonRaw(r.Keys)
 	}
 	// Groups that already list the name (members need not be defined
-	// users) count the new user in, as the next read of the file would.
-	for gid, g := range cfg.Groups {
-		if g.Users.Has(id) {
-			if u.Groups == nil {
-				u.Groups = usercfg.Set{}
-			}
-			u.Groups[gid] = struct{}{}
-		}
+	// users) count the new user in, as the next read of the file would;
+	// MemberOf has them, so no group is scanned.
+	if s := cfg.MemberOf.Value(id); len(s) > 0 {
+		u.Groups = s.Clone()
 	}
 	e := newEdit(cfg)
 	e.putUser(id, u)
+	e.c.MemberOf = e.c.MemberOf.Delete(id)
 	for _, gid := range r.Groups {
-		if cfg.Groups[gid] == nil {
+		if cfg.Group(gid) == nil {
 			return fail(die(cfs.CodeNotFound, "no such group '%s'", gid))
 		}
 		e.addMember(gid, id)
@@ -232,7 +223,7 @@ func UpdateUser(cfg *usercfg.Config, r UserUpdate) (*usercfg.Config, error) {
 		cfg = usercfg.New()
 	}
 	id := r.Userid
-	old := cfg.Users[id]
+	old := cfg.User(id)
 	if old == nil {
 		return fail(die(cfs.CodeNotFound, "no such user ('%s')", id))
 	}
@@ -250,7 +241,7 @@ func UpdateUser(cfg *usercfg.Config, r UserUpdate) (*usercfg.Config, error) {
 		}
 	}
 	for _, gid := range groups {
-		if cfg.Groups[gid] == nil {
+		if cfg.Group(gid) == nil {
 			return fail(die(cfs.CodeNotFound, "no such group '%s'", gid))
 		}
 		e.addMember(gid, id)
@@ -285,7 +276,7 @@ func DeleteUser(m Models, r UserDelete) (Models, error) {
 	}
 	cfg := m.users()
 	id := r.Userid
-	u := cfg.Users[id]
+	u := cfg.User(id)
 	if u == nil {
 		return m, locked("delete user failed", die(cfs.CodeNotFound, "no such user ('%s')", id))
 	}

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/pvecfs/pvecfs/access/usercfg"
 	"github.com/pvecfs/pvecfs/cfs"
 )
 
@@ -15,7 +16,7 @@ func TestCreateUser(t *testing.T) {
 		check func(t *testing.T, old, n Models)
 	}{
 		{"minimal", UserCreate{Userid: "new@pve"}, nil, func(t *testing.T, old, n Models) {
-			u := n.Users.Users["new@pve"]
+			u := n.Users.User("new@pve")
 			if u == nil || !u.Enable || u.Expire != 0 || u.Groups != nil || u.Tokens != nil {
 				t.Fatalf("user = %+v", u)
 			}
@@ -27,12 +28,12 @@ func TestCreateUser(t *testing.T) {
 			Firstname: " First ", Lastname: "Müller: 100%", Email: "a.b+c@example.com", Comment: "0",
 			Keys: "x", Groups: []string{"ops", "admins"}, PasswordHash: pwA}, nil,
 			func(t *testing.T, old, n Models) {
-				u := n.Users.Users["full@pve"]
+				u := n.Users.User("full@pve")
 				want := "user full@pve false 1900000000 \"First\" \"Müller: 100%\" \"a.b+c@example.com\" \"\" \"x\" groups=[admins ops]"
 				if got := dump(n.Users); !contains(got, want) {
 					t.Fatalf("dump lacks %q:\n%s", want, got)
 				}
-				if !n.Users.Groups["ops"].Users.Has("full@pve") || !n.Users.Groups["admins"].Users.Has("full@pve") {
+				if !n.Users.Group("ops").Users.Has("full@pve") || !n.Users.Group("admins").Users.Has("full@pve") {
 					t.Error("group member lists not updated")
 				}
 				if h, _ := n.Shadow.Get("full"); h != pwA {
@@ -52,7 +53,7 @@ func TestCreateUser(t *testing.T) {
 			}
 		}},
 		{"stale member joins its group", UserCreate{Userid: "ghost@pve"}, nil, func(t *testing.T, old, n Models) {
-			if got := n.Users.Users["ghost@pve"].Groups.Sorted(); !reflect.DeepEqual(got, []string{"ops"}) {
+			if got := n.Users.User("ghost@pve").Groups.Sorted(); !reflect.DeepEqual(got, []string{"ops"}) {
 				t.Errorf("groups = %v", got)
 			}
 		}},
@@ -80,7 +81,7 @@ func TestCreateUser(t *testing.T) {
 			if tt.err == nil && tt.check != nil {
 				tt.check(t, old, n)
 			}
-			if tt.err == nil && n.Users.Users[tt.req.Userid] == nil {
+			if tt.err == nil && n.Users.User(tt.req.Userid) == nil {
 				t.Fatal("user not created")
 			}
 		})
@@ -113,23 +114,23 @@ func TestUpdateUser(t *testing.T) {
 			}
 		}},
 		{"replace groups", UserUpdate{Userid: "alice@pve", Groups: &[]string{"ops"}}, nil, func(t *testing.T, n *Models) {
-			if got := n.Users.Users["alice@pve"].Groups.Sorted(); !reflect.DeepEqual(got, []string{"ops"}) {
+			if got := n.Users.User("alice@pve").Groups.Sorted(); !reflect.DeepEqual(got, []string{"ops"}) {
 				t.Errorf("groups = %v", got)
 			}
-			if n.Users.Groups["admins"].Users.Has("alice@pve") {
+			if n.Users.Group("admins").Users.Has("alice@pve") {
 				t.Error("still member of admins")
 			}
 		}},
 		{"clear groups", UserUpdate{Userid: "alice@pve", Groups: &[]string{}}, nil, func(t *testing.T, n *Models) {
-			if n.Users.Users["alice@pve"].Groups != nil || n.Users.Groups["ops"].Users.Has("alice@pve") {
+			if n.Users.User("alice@pve").Groups != nil || n.Users.Group("ops").Users.Has("alice@pve") {
 				t.Error("memberships remain")
 			}
-			if !n.Users.Groups["ops"].Users.Has("bob@pve") {
+			if !n.Users.Group("ops").Users.Has("bob@pve") {
 				t.Error("other member lost")
 			}
 		}},
 		{"append groups", UserUpdate{Userid: "bob@pve", Groups: &[]string{"admins"}, Append: true}, nil, func(t *testing.T, n *Models) {
-			if got := n.Users.Users["bob@pve"].Groups.Sorted(); !reflect.DeepEqual(got, []string{"admins", "ops"}) {
+			if got := n.Users.User("bob@pve").Groups.Sorted(); !reflect.DeepEqual(got, []string{"admins", "ops"}) {
 				t.Errorf("groups = %v", got)
 			}
 		}},
@@ -160,10 +161,10 @@ func TestDeleteUser(t *testing.T) {
 		old := baseModels(t)
 		n := runModels(t, old, nil, func(m Models) (Models, error) { return DeleteUser(m, UserDelete{Userid: "alice@pve"}) })
 		c := n.Users
-		if c.Users["alice@pve"] != nil {
+		if c.User("alice@pve") != nil {
 			t.Fatal("user still there")
 		}
-		if c.Groups["admins"].Users.Has("alice@pve") || c.Groups["ops"].Users.Has("alice@pve") {
+		if c.Group("admins").Users.Has("alice@pve") || c.Group("ops").Users.Has("alice@pve") {
 			t.Error("memberships remain")
 		}
 		if c.Find("/storage/local") != nil || c.Find("/storage") != nil || c.Find("/pool") != nil {
@@ -194,7 +195,7 @@ func TestDeleteUser(t *testing.T) {
 	})
 	t.Run("root@pam is reset", func(t *testing.T) {
 		n := runModels(t, baseModels(t), nil, func(m Models) (Models, error) { return DeleteUser(m, UserDelete{Userid: "root@pam"}) })
-		u := n.Users.Users["root@pam"]
+		u := n.Users.User("root@pam")
 		if u == nil || !u.Enable || u.Email != "" {
 			t.Errorf("root@pam = %+v", u)
 		}
@@ -215,7 +216,7 @@ func TestDeleteUser(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkCanonical(t, m.Users)
-		u := m.Users.Users["bob@pve"]
+		u := m.Users.User("bob@pve")
 		if u.Groups != nil || u.Tokens != nil || m.Tokens.Has("bob@pve!t1") {
 			t.Errorf("old state revived: %+v", u)
 		}
@@ -223,4 +224,41 @@ func TestDeleteUser(t *testing.T) {
 			t.Error("old ACL revived")
 		}
 	})
+}
+
+// TestStaleMembers follows group members that are not defined users through
+// Config.MemberOf: a new user takes the memberships that the groups still
+// list, and only those.
+func TestStaleMembers(t *testing.T) {
+	m := baseModels(t)
+	if got := m.Users.MemberOf.Value("ghost@pve").Sorted(); !reflect.DeepEqual(got, []string{"ops"}) {
+		t.Fatalf("MemberOf ghost@pve = %v", got)
+	}
+	g, err := CreateGroup(m.Users, GroupCreate{Groupid: "later"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Users = g
+	// alice leaves and comes back: her old groups list her no longer.
+	m = runModels(t, m, nil, func(m Models) (Models, error) { return DeleteUser(m, UserDelete{Userid: "alice@pve"}) })
+	if m.Users.MemberOf.Has("alice@pve") {
+		t.Error("deleted user listed in MemberOf")
+	}
+	m = runModels(t, m, nil, func(m Models) (Models, error) { return CreateUser(m, UserCreate{Userid: "alice@pve"}) })
+	if u := m.Users.User("alice@pve"); u.Groups != nil {
+		t.Errorf("alice groups = %v", u.Groups.Sorted())
+	}
+	// ghost@pve's group goes away before the user is created.
+	m.Users = runCfg(t, m.Users, nil, func(c *usercfg.Config) (*usercfg.Config, error) {
+		return DeleteGroup(c, GroupDelete{Groupid: "ops"})
+	})
+	m = runModels(t, m, nil, func(m Models) (Models, error) {
+		return CreateUser(m, UserCreate{Userid: "ghost@pve", Groups: []string{"later"}})
+	})
+	if got := m.Users.User("ghost@pve").Groups.Sorted(); !reflect.DeepEqual(got, []string{"later"}) {
+		t.Errorf("ghost groups = %v", got)
+	}
+	if m.Users.MemberOf.Len() != 0 {
+		t.Errorf("MemberOf = %v", m.Users.MemberOf.SortedKeys())
+	}
 }

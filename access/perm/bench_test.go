@@ -170,7 +170,7 @@ func TestLargeConfigSize(t *testing.T) {
 	}
 	cfg := largeConfig()
 	users, tokens := 0, 0
-	for _, u := range cfg.Users {
+	for _, u := range cfg.Users.All() {
 		users++
 		tokens += len(u.Tokens)
 	}

@@ -15,7 +15,7 @@ func Compile(cfg *usercfg.Config) *Engine {
 	if cfg == nil {
 		return b.finish()
 	}
-	for name, r := range cfg.Roles {
+	for name, r := range cfg.Roles.All() {
 		if r == nil {
 			b.defineRole(name, nil)
 			continue
@@ -26,7 +26,7 @@ func Compile(cfg *usercfg.Config) *Engine {
 		}
 		b.defineRole(name, list)
 	}
-	for name, u := range cfg.Users {
+	for name, u := range cfg.Users.All() {
 		b.defineUser(name)
 		if u == nil {
 			continue
@@ -35,7 +35,7 @@ func Compile(cfg *usercfg.Config) *Engine {
 			b.defineToken(name, name+"!"+sub, t != nil && t.Privsep)
 		}
 	}
-	for name, g := range cfg.Groups {
+	for name, g := range cfg.Groups.All() {
 		b.defineGroup(name)
 		if g == nil {
 			continue
@@ -44,7 +44,7 @@ func Compile(cfg *usercfg.Config) *Engine {
 			b.groupMember(name, u)
 		}
 	}
-	for name, p := range cfg.Pools {
+	for name, p := range cfg.Pools.All() {
 		if p == nil {
 			b.pool(name, nil, nil)
 			continue

@@ -8,8 +8,8 @@ import (
 
 func TestGroupHelpers(t *testing.T) {
 	c := newTestConfig().user("a@pve", "g1", "g2").user("b@pve", "g2")
-	c.Groups["empty"] = nil
-	c.Groups["g2"].Users["ghost@pve"] = struct{}{} // kept unknown member
+	c.Groups = c.Groups.Set("empty", nil)
+	c.Group("g2").Users["ghost@pve"] = struct{}{} // kept unknown member
 	c.acl(true, "/access/groups/g1", "b@pve", "PVEUserAdmin").
 		acl(true, "/access/groups/g2", "b@pve", "PVEAuditor").
 		acl(true, "/x", "@undefined", "PVEAuditor")

@@ -118,7 +118,7 @@ func TestEffectivePermissionsOracle(t *testing.T) {
 	for cfgName, byAuth := range o.Configs {
 		e, cfg := loadEngine(t, cfgName)
 		// every user and token of the config is in the oracle (root@pam aside)
-		for u, user := range cfg.Users {
+		for u, user := range cfg.Users.All() {
 			if u == RootUser {
 				continue
 			}

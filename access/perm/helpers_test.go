@@ -12,14 +12,14 @@ type testConfig struct{ *usercfg.Config }
 func newTestConfig() testConfig { return testConfig{usercfg.New()} }
 
 func (c testConfig) user(name string, groups ...string) testConfig {
-	if c.Users[name] == nil {
-		c.Users[name] = &usercfg.User{Enable: true}
+	if c.User(name) == nil {
+		c.Users = c.Users.Set(name, &usercfg.User{Enable: true})
 	}
 	for _, g := range groups {
-		if c.Groups[g] == nil {
-			c.Groups[g] = &usercfg.Group{Users: usercfg.Set{}}
+		if c.Group(g) == nil {
+			c.Groups = c.Groups.Set(g, &usercfg.Group{Users: usercfg.Set{}})
 		}
-		c.Groups[g].Users[name] = struct{}{}
+		c.Group(g).Users[name] = struct{}{}
 	}
 	return c
 }
@@ -27,10 +27,11 @@ func (c testConfig) user(name string, groups ...string) testConfig {
 func (c testConfig) token(tokenid string, privsep bool) testConfig {
 	owner, sub, _ := strings.Cut(tokenid, "!")
 	c.user(owner)
-	if c.Users[owner].Tokens == nil {
-		c.Users[owner].Tokens = map[string]*usercfg.Token{}
+	u := c.User(owner)
+	if u.Tokens == nil {
+		u.Tokens = map[string]*usercfg.Token{}
 	}
-	c.Users[owner].Tokens[sub] = &usercfg.Token{Privsep: privsep}
+	u.Tokens[sub] = &usercfg.Token{Privsep: privsep}
 	return c
 }
 
@@ -39,7 +40,7 @@ func (c testConfig) role(name string, privs ...string) testConfig {
 	for _, p := range privs {
 		set[p] = struct{}{}
 	}
-	c.Roles[name] = &usercfg.Role{Privs: set}
+	c.Roles = c.Roles.Set(name, &usercfg.Role{Privs: set})
 	return c
 }
 
@@ -47,12 +48,12 @@ func (c testConfig) pool(name string, vms, storage []string) testConfig {
 	p := &usercfg.Pool{VMs: usercfg.Set{}, Storage: usercfg.Set{}}
 	for _, v := range vms {
 		p.VMs[v] = struct{}{}
-		c.VMs[v] = name
+		c.VMs = c.VMs.Set(v, name)
 	}
 	for _, s := range storage {
 		p.Storage[s] = struct{}{}
 	}
-	c.Pools[name] = p
+	c.Pools = c.Pools.Set(name, p)
 	return c
 }
 

@@ -21,7 +21,7 @@ func naiveRoles(cfg *usercfg.Config, authid, path string) map[string]bool {
 		return map[string]bool{RoleAdministrator: true}
 	}
 	if owner, sub, ok := naiveSplitToken(authid); ok {
-		u := cfg.Users[owner]
+		u := cfg.User(owner)
 		if u == nil || u.Tokens[sub] == nil {
 			return map[string]bool{}
 		}
@@ -73,7 +73,7 @@ func naiveRoles(cfg *usercfg.Config, authid, path string) map[string]bool {
 		}
 		nw := map[string]bool{}
 		for g, rm := range n.Groups {
-			if grp := cfg.Groups[g]; grp != nil && grp.Users.Has(authid) {
+			if grp := cfg.Group(g); grp != nil && grp.Users.Has(authid) {
 				collect(rm, nw)
 			}
 		}
@@ -90,7 +90,7 @@ func naiveRoles(cfg *usercfg.Config, authid, path string) map[string]bool {
 func naivePermissions(cfg *usercfg.Config, authid, path string) map[string]bool {
 	if authid == RootUser {
 		res := map[string]bool{}
-		for p := range cfg.Roles[RoleAdministrator].Privs {
+		for p := range cfg.Role(RoleAdministrator).Privs {
 			res[p] = true
 		}
 		return res
@@ -98,7 +98,7 @@ func naivePermissions(cfg *usercfg.Config, authid, path string) map[string]bool 
 	var ownerPrivs map[string]bool
 	intersect := false
 	if owner, sub, ok := naiveSplitToken(authid); ok {
-		u := cfg.Users[owner]
+		u := cfg.User(owner)
 		if u == nil || u.Tokens[sub] == nil {
 			return map[string]bool{}
 		}
@@ -111,7 +111,7 @@ func naivePermissions(cfg *usercfg.Config, authid, path string) map[string]bool 
 		return map[string]bool{}
 	}
 	poolRoles := map[string]map[string]bool{}
-	for name, p := range cfg.Pools {
+	for name, p := range cfg.Pools.All() {
 		pr := naiveRoles(cfg, authid, "/pool/"+name)
 		if len(pr) == 0 {
 			continue
@@ -151,7 +151,7 @@ func naivePermissions(cfg *usercfg.Config, authid, path string) map[string]bool 
 	}
 	privs := map[string]bool{}
 	for r, prop := range roles {
-		if role := cfg.Roles[r]; role != nil {
+		if role := cfg.Role(r); role != nil {
 			for p := range role.Privs {
 				privs[p] = privs[p] || prop
 			}

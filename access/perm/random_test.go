@@ -17,13 +17,14 @@ func randomConfig(r *rand.Rand) *usercfg.Config {
 	cfg := usercfg.New()
 	users := []string{"a@pve", "b@pve", "c@pam", "root@pam", "ghost@pve"}
 	for _, u := range users[:4] {
-		if cfg.Users[u] == nil {
-			cfg.Users[u] = &usercfg.User{Enable: true}
+		if cfg.User(u) == nil {
+			cfg.Users = cfg.Users.Set(u, &usercfg.User{Enable: true})
 		}
-		cfg.Users[u].Tokens = map[string]*usercfg.Token{}
+		user := cfg.User(u)
+		user.Tokens = map[string]*usercfg.Token{}
 		for _, t := range []string{"t1", "t2"} {
 			if r.Intn(3) > 0 {
-				cfg.Users[u].Tokens[t] = &usercfg.Token{Privsep: r.Intn(2) == 0}
+				user.Tokens[t] = &usercfg.Token{Privsep: r.Intn(2) == 0}
 			}
 		}
 	}
@@ -33,7 +34,7 @@ func randomConfig(r *rand.Rand) *usercfg.Config {
 		for i := 0; i < 3; i++ {
 			set[privs.All[r.Intn(len(privs.All))]] = struct{}{}
 		}
-		cfg.Roles[rn] = &usercfg.Role{Privs: set}
+		cfg.Roles = cfg.Roles.Set(rn, &usercfg.Role{Privs: set})
 	}
 	groups := []string{"g1", "g2", "g3", "nogroup"}
 	for _, g := range groups[:3] {
@@ -43,16 +44,16 @@ func randomConfig(r *rand.Rand) *usercfg.Config {
 				set[u] = struct{}{}
 			}
 		}
-		cfg.Groups[g] = &usercfg.Group{Users: set}
+		cfg.Groups = cfg.Groups.Set(g, &usercfg.Group{Users: set})
 	}
 	vmids := []string{"100", "101", "200"}
 	stores := []string{"local", "nfs"}
 	for _, p := range []string{"p1", "p1/sub", "p2"} {
 		pool := &usercfg.Pool{VMs: usercfg.Set{}, Storage: usercfg.Set{}}
 		for _, v := range vmids {
-			if _, taken := cfg.VMs[v]; !taken && r.Intn(3) == 0 {
+			if !cfg.VMs.Has(v) && r.Intn(3) == 0 {
 				pool.VMs[v] = struct{}{}
-				cfg.VMs[v] = p
+				cfg.VMs = cfg.VMs.Set(v, p)
 			}
 		}
 		for _, s := range stores {
@@ -60,7 +61,7 @@ func randomConfig(r *rand.Rand) *usercfg.Config {
 				pool.Storage[s] = struct{}{}
 			}
 		}
-		cfg.Pools[p] = pool
+		cfg.Pools = cfg.Pools.Set(p, pool)
 	}
 	paths := [][]string{{}, {"vms"}, {"vms", "100"}, {"vms", "101"}, {"storage"}, {"storage", "local"},
 		{"pool"}, {"pool", "p1"}, {"pool", "p1", "sub"}, {"pool", "p2"}, {"access"}, {"vms", "100", "x"}}

@@ -80,11 +80,11 @@ func TestBigConfig(t *testing.T) {
 		t.Fatalf("%d warnings, first %q", len(warns), warns[0])
 	}
 	tokens := 0
-	for _, u := range cfg.Users {
+	for _, u := range cfg.Users.All() {
 		tokens += len(u.Tokens)
 	}
-	if len(cfg.Users) != 10001 || tokens != 20000 {
-		t.Fatalf("users %d tokens %d", len(cfg.Users), tokens)
+	if cfg.Users.Len() != 10001 || tokens != 20000 {
+		t.Fatalf("users %d tokens %d", cfg.Users.Len(), tokens)
 	}
 	if n := countACL(cfg.ACL); n != 50000 {
 		t.Fatalf("ACL entries %d", n)

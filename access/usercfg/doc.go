@@ -3,7 +3,8 @@
 //
 // # Model
 //
-// Parse returns a *Config:
+// Parse returns a *Config whose top-level maps are persistent sorted maps
+// (pmap.Map: Get, Len, Set and Delete returning a new map, All in key order):
 //
 //	Config.Users   userid -> *User{Enable, Expire, Firstname, Lastname, Email,
 //	                        Comment, Keys, Groups Set, Tokens map[sub]*Token}
@@ -12,6 +13,8 @@
 //	                        they share package-level values)
 //	Config.Pools   poolid -> *Pool{Comment, Parent, VMs, Storage, Pools Set}
 //	Config.VMs     vmid -> poolid (reverse map)
+//	Config.MemberOf member -> Set of groups, for group members that are not
+//	                        defined users (derived, like User.Groups)
 //	Config.ACL     root *ACLNode{Users, Groups, Tokens map[id]RoleMap,
 //	                        Children map[component]*ACLNode}
 //
@@ -22,9 +25,11 @@
 // are raw.
 //
 // A Config is immutable once built. A change copies what it touches
-// (copy-on-write): Config.Clone copies the top-level maps, User.Clone,
-// Group.Clone, Pool.Clone, Role.Clone and ACLNode.Clone copy one level, and
-// the changed copy replaces the original pointer in the copied parent.
+// (copy-on-write): a top-level map's Set or Delete copies only the O(log n)
+// path to the key, so changing one user costs the same whatever the number
+// of users; User.Clone, Group.Clone, Pool.Clone, Role.Clone and ACLNode.Clone
+// copy one level, and the changed copy replaces the original pointer in the
+// copied parent (Config.Clone is a plain struct copy).
 //
 // # Parser
 //

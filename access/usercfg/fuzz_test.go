@@ -33,5 +33,6 @@ func FuzzParseUserCfg(f *testing.F) {
 		if out2 := again.Render(); string(out2) != string(out) {
 			t.Fatalf("second render differs\n%q\n%q", out, out2)
 		}
+		checkDerived(t, cfg)
 	})
 }

@@ -87,7 +87,7 @@ func aclJSON(n *ACLNode) map[string]any {
 // hash), leaving out the built-in roles and absent optional keys.
 func toJSON(c *Config) map[string]any {
 	users := map[string]any{}
-	for id, u := range c.Users {
+	for id, u := range c.Users.All() {
 		m := map[string]any{"enable": flagJSON(u.Enable), "expire": float64(u.Expire), "email": nil}
 		if u.Email != "" {
 			m["email"] = u.Email
@@ -116,15 +116,15 @@ func toJSON(c *Config) map[string]any {
 	}
 	out := map[string]any{"users": users, "acl_root": aclJSON(c.ACL)}
 	roles := map[string]any{}
-	for id, r := range c.Roles {
+	for id, r := range c.Roles.All() {
 		if !privs.IsBuiltin(id) {
 			roles[id] = setJSON(r.Privs)
 		}
 	}
 	out["roles"] = roles
-	if len(c.Groups) > 0 {
+	if c.Groups.Len() > 0 {
 		g := map[string]any{}
-		for id, grp := range c.Groups {
+		for id, grp := range c.Groups.All() {
 			m := map[string]any{"users": setJSON(grp.Users)}
 			if grp.Comment != "" {
 				m["comment"] = grp.Comment
@@ -133,9 +133,9 @@ func toJSON(c *Config) map[string]any {
 		}
 		out["groups"] = g
 	}
-	if len(c.Pools) > 0 {
+	if c.Pools.Len() > 0 {
 		p := map[string]any{}
-		for id, pl := range c.Pools {
+		for id, pl := range c.Pools.All() {
 			m := map[string]any{"vms": setJSON(pl.VMs), "storage": setJSON(pl.Storage), "pools": setJSON(pl.Pools)}
 			if pl.Comment != "" {
 				m["comment"] = pl.Comment
@@ -147,9 +147,9 @@ func toJSON(c *Config) map[string]any {
 		}
 		out["pools"] = p
 	}
-	if len(c.VMs) > 0 {
+	if c.VMs.Len() > 0 {
 		v := map[string]any{}
-		for k, pool := range c.VMs {
+		for k, pool := range c.VMs.All() {
 			v[k] = pool
 		}
 		out["vms"] = v

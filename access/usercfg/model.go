@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pvecfs/pvecfs/access/privs"
+	"github.com/pvecfs/pvecfs/access/usercfg/pmap"
 )
 
 // Set is an unordered set of strings. A nil Set is empty for reading.
@@ -38,22 +39,45 @@ func (s Set) Clone() Set {
 	return c
 }
 
-// Config is a parsed user.cfg. It is immutable once built: to change it, copy
-// the level you change (Clone) and replace the pointer in a copied parent.
+// Config is a parsed user.cfg. It is immutable once built. Its top-level
+// maps are persistent (pmap.Map): Set and Delete return new maps that share
+// all but O(log n) nodes with the old ones, so a change costs the same for a
+// file of ten users and one of ten thousand. To change a Config, copy the
+// struct, replace the maps you change, and replace (do not modify) the values
+// you change with copies (User.Clone, Group.Clone, ...).
 type Config struct {
 	// Users maps a user ID to the user; root@pam is always present.
-	Users map[string]*User
+	Users pmap.Map[*User]
 	// Groups maps a group ID to the group.
-	Groups map[string]*Group
+	Groups pmap.Map[*Group]
 	// Roles maps a role ID to its privileges, built-in roles included.
-	Roles map[string]*Role
+	Roles pmap.Map[*Role]
 	// Pools maps a pool ID (a, a/b, a/b/c) to the pool.
-	Pools map[string]*Pool
+	Pools pmap.Map[*Pool]
 	// VMs maps a VMID (decimal string) to the pool that holds it.
-	VMs map[string]string
+	VMs pmap.Map[string]
+	// MemberOf maps each group member that is not a defined user to the
+	// set of groups that list it (a defined user's groups are User.Groups),
+	// so that a new user can take its memberships without a scan of every
+	// group. Like User.Groups it is derived from the groups: Parse builds
+	// it and the mutations keep it; a hand-built Config with such members
+	// must fill it in.
+	MemberOf pmap.Map[Set]
 	// ACL is the root node ("/") of the ACL tree; never nil.
 	ACL *ACLNode
 }
+
+// User returns the user with ID id, or nil.
+func (c *Config) User(id string) *User { return c.Users.Value(id) }
+
+// Group returns the group with ID id, or nil.
+func (c *Config) Group(id string) *Group { return c.Groups.Value(id) }
+
+// Role returns the role with ID id (built-in roles included), or nil.
+func (c *Config) Role(id string) *Role { return c.Roles.Value(id) }
+
+// Pool returns the pool with ID id, or nil.
+func (c *Config) Pool(id string) *Pool { return c.Pools.Value(id) }
 
 // User is one user: line with its tokens.
 type User struct {
@@ -132,65 +156,37 @@ type ACLNode struct {
 }
 
 // builtinRoles are shared, immutable Role values for the built-in roles.
-var builtinRoles = func() map[string]*Role {
-	m := make(map[string]*Role, len(privs.BuiltinRoles))
+var builtinRoles = func() pmap.Map[*Role] {
+	b := pmap.NewBuilder[*Role](len(privs.BuiltinRoles))
 	for name, list := range privs.BuiltinRoles {
 		s := make(Set, len(list))
 		for _, p := range list {
 			s[p] = struct{}{}
 		}
-		m[name] = &Role{Privs: s}
+		b.Set(name, &Role{Privs: s})
 	}
-	return m
+	return b.Map()
 }()
 
 // BuiltinRole returns the shared Role of a built-in role, or nil.
-func BuiltinRole(name string) *Role { return builtinRoles[name] }
+func BuiltinRole(name string) *Role { return builtinRoles.Value(name) }
 
 // New returns the configuration of an empty user.cfg: the built-in roles,
-// root@pam (enabled) and an empty ACL root.
+// root@pam (enabled) and an empty ACL root. The built-in roles are shared.
 func New() *Config {
-	c := &Config{
-		Users:  map[string]*User{"root@pam": {Enable: true}},
-		Groups: map[string]*Group{},
-		Roles:  make(map[string]*Role, len(builtinRoles)),
-		Pools:  map[string]*Pool{},
-		VMs:    map[string]string{},
-		ACL:    &ACLNode{},
+	return &Config{
+		Users: pmap.Map[*User]{}.Set("root@pam", &User{Enable: true}),
+		Roles: builtinRoles,
+		ACL:   &ACLNode{},
 	}
-	for k, v := range builtinRoles {
-		c.Roles[k] = v
-	}
-	return c
 }
 
-// Clone returns a shallow copy: new top-level maps sharing the same values
-// and the same ACL root. Replace, do not modify, shared values.
+// Clone returns a shallow copy sharing every map, value and the ACL root.
+// Since the maps are persistent this is O(1); it is kept for callers that
+// copy before replacing maps. Replace, do not modify, shared values.
 func (c *Config) Clone() *Config {
-	n := &Config{
-		Users:  make(map[string]*User, len(c.Users)),
-		Groups: make(map[string]*Group, len(c.Groups)),
-		Roles:  make(map[string]*Role, len(c.Roles)),
-		Pools:  make(map[string]*Pool, len(c.Pools)),
-		VMs:    make(map[string]string, len(c.VMs)),
-		ACL:    c.ACL,
-	}
-	for k, v := range c.Users {
-		n.Users[k] = v
-	}
-	for k, v := range c.Groups {
-		n.Groups[k] = v
-	}
-	for k, v := range c.Roles {
-		n.Roles[k] = v
-	}
-	for k, v := range c.Pools {
-		n.Pools[k] = v
-	}
-	for k, v := range c.VMs {
-		n.VMs[k] = v
-	}
-	return n
+	n := *c
+	return &n
 }
 
 // Clone returns a copy of the user with copied Groups and Tokens maps (the

@@ -3,6 +3,8 @@ package usercfg
 import (
 	"reflect"
 	"testing"
+
+	"github.com/pvecfs/pvecfs/access/usercfg/pmap"
 )
 
 func TestCloneIsIndependent(t *testing.T) {
@@ -10,31 +12,31 @@ func TestCloneIsIndependent(t *testing.T) {
 	before := string(orig.Render())
 
 	c := orig.Clone()
-	c.Users["new@pve"] = &User{Enable: true}
-	delete(c.Groups, "admins")
-	c.VMs["999"] = "dev"
-	c.Roles["X"] = &Role{Privs: Set{"VM.Audit": {}}}
-	delete(c.Pools, "dev/web")
+	c.Users = c.Users.Set("new@pve", &User{Enable: true})
+	c.Groups = c.Groups.Delete("admins")
+	c.VMs = c.VMs.Set("999", "dev")
+	c.Roles = c.Roles.Set("X", &Role{Privs: Set{"VM.Audit": {}}})
+	c.Pools = c.Pools.Delete("dev/web")
 
-	u := c.Users["alice@pve"].Clone()
+	u := c.User("alice@pve").Clone()
 	u.Groups["extra"] = struct{}{}
 	delete(u.Tokens, "monitoring")
 	u.Comment = "changed"
-	c.Users["alice@pve"] = u
+	c.Users = c.Users.Set("alice@pve", u)
 
-	g := c.Groups["dbteam"].Clone()
+	g := c.Group("dbteam").Clone()
 	g.Users["x@pve"] = struct{}{}
-	c.Groups["dbteam"] = g
+	c.Groups = c.Groups.Set("dbteam", g)
 
-	p := c.Pools["dev"].Clone()
+	p := c.Pool("dev").Clone()
 	p.VMs["555"] = struct{}{}
-	c.Pools["dev"] = p
+	c.Pools = c.Pools.Set("dev", p)
 
-	r := c.Roles["DBOperator"].Clone()
+	r := c.Role("DBOperator").Clone()
 	r.Privs["Sys.Audit"] = struct{}{}
-	c.Roles["DBOperator"] = r
+	c.Roles = c.Roles.Set("DBOperator", r)
 
-	tok := orig.Users["root@pam"].Tokens["automation"].Clone()
+	tok := orig.User("root@pam").Tokens["automation"].Clone()
 	tok.Privsep = true
 
 	root := c.ACL.Clone()
@@ -53,7 +55,7 @@ func TestCloneIsIndependent(t *testing.T) {
 	if string(c.Render()) == before {
 		t.Error("clone did not change")
 	}
-	if orig.Users["root@pam"].Tokens["automation"].Privsep {
+	if orig.User("root@pam").Tokens["automation"].Privsep {
 		t.Error("token clone shares state")
 	}
 }
@@ -108,10 +110,10 @@ func TestFindAndWalk(t *testing.T) {
 
 func TestRenderNilEntries(t *testing.T) {
 	c := &Config{
-		Users:  map[string]*User{"a@pve": nil, "b@pve": {Tokens: map[string]*Token{"tk": nil}}},
-		Groups: map[string]*Group{"g": nil},
-		Pools:  map[string]*Pool{"p": nil},
-		Roles:  map[string]*Role{"r": nil},
+		Users:  pmap.From(map[string]*User{"a@pve": nil, "b@pve": {Tokens: map[string]*Token{"tk": nil}}}),
+		Groups: pmap.From(map[string]*Group{"g": nil}),
+		Pools:  pmap.From(map[string]*Pool{"p": nil}),
+		Roles:  pmap.From(map[string]*Role{"r": nil}),
 		ACL:    &ACLNode{Children: map[string]*ACLNode{"vms": nil}},
 	}
 	want := "user:b@pve:0:0::::::\n\n\n\nrole:r::\n\n"

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pvecfs/pvecfs/access/ident"
 	"github.com/pvecfs/pvecfs/access/privs"
+	"github.com/pvecfs/pvecfs/access/usercfg/pmap"
 )
 
 // Parse reads user.cfg like parse_user_config and returns the model and the
@@ -16,7 +17,11 @@ import (
 // gives the same model (see doc.go for the few places where that makes it
 // differ from the Perl parser's in-memory result).
 func Parse(data []byte) (*Config, []string) {
-	p := parser{cfg: New()}
+	p := parser{cfg: &Config{ACL: &ACLNode{}}}
+	p.users.Set("root@pam", &User{Enable: true})
+	for k, v := range builtinRoles.All() {
+		p.roles.Set(k, v)
+	}
 	s := string(data)
 	for len(s) > 0 {
 		var line string
@@ -36,7 +41,15 @@ func Parse(data []byte) (*Config, []string) {
 }
 
 type parser struct {
-	cfg      *Config
+	// cfg receives the ACL tree while parsing and the maps in finish.
+	cfg *Config
+	// The maps are collected in builders and made persistent once.
+	users    pmap.Builder[*User]
+	groups   pmap.Builder[*Group]
+	roles    pmap.Builder[*Role]
+	pools    pmap.Builder[*Pool]
+	vms      pmap.Builder[string]
+	memberOf pmap.Builder[Set]
 	warnings []string
 	fields   []string
 	// replaced is set when a user line replaced an earlier definition (and
@@ -155,10 +168,10 @@ func (p *parser) user(f []string) {
 	if v := field(f, 8); truthy(v) {
 		u.Keys = v
 	}
-	if old, ok := p.cfg.Users[id]; ok && len(old.Tokens) > 0 {
+	if old, ok := p.users.Get(id); ok && len(old.Tokens) > 0 {
 		p.replaced = true
 	}
-	p.cfg.Users[id] = u
+	p.users.Set(id, u)
 }
 
 // listMember reports whether a list item can be stored as a user or token
@@ -174,10 +187,10 @@ func (p *parser) group(f []string) {
 		p.warn("ignore group '%s' - invalid characters in group name", id)
 		return
 	}
-	g := p.cfg.Groups[id]
+	g := p.groups.Value(id)
 	if g == nil {
 		g = &Group{Users: Set{}}
-		p.cfg.Groups[id] = g
+		p.groups.Set(id, g)
 	}
 	if v := field(f, 3); truthy(v) {
 		g.Comment = canonText(DecodeText(v))
@@ -187,7 +200,7 @@ func (p *parser) group(f []string) {
 			p.warn("ignore invalid group member '%s'", m)
 			continue
 		}
-		if _, ok := p.cfg.Users[m]; !ok {
+		if !p.users.Has(m) {
 			p.warn("ignore invalid group member '%s'", m)
 		}
 		g.Users[m] = struct{}{}
@@ -205,10 +218,10 @@ func (p *parser) role(f []string) {
 	builtin := privs.IsBuiltin(id)
 	var r *Role
 	if !builtin {
-		r = p.cfg.Roles[id]
+		r = p.roles.Value(id)
 		if r == nil {
 			r = &Role{Privs: Set{}}
-			p.cfg.Roles[id] = r
+			p.roles.Set(id, r)
 		}
 	}
 	for _, priv := range ident.SplitList(field(f, 2)) {
@@ -272,7 +285,7 @@ func (p *parser) acl(f []string) {
 			p.warn("ignore invalid role name '%s' in acl", role)
 			continue
 		}
-		if p.cfg.Roles[role] == nil {
+		if p.roles.Value(role) == nil {
 			p.warn("ignore invalid acl role '%s'", role)
 			continue
 		}
@@ -283,14 +296,14 @@ func (p *parser) acl(f []string) {
 			}
 			if len(m) > 1 && m[0] == '@' && ident.IsGroupID(m[1:]) && m[1:] != "0" {
 				g := m[1:]
-				if _, ok := p.cfg.Groups[g]; !ok {
+				if !p.groups.Has(g) {
 					p.warn("ignore invalid acl group '%s'", g)
 				}
 				setRole(&get().Groups, g, role, propagate)
 				continue
 			}
 			if ident.IsUsername(m) {
-				if _, ok := p.cfg.Users[m]; !ok {
+				if !p.users.Has(m) {
 					p.warn("ignore invalid acl member '%s'", m)
 				}
 				// root@pam entries are never written (root is always
@@ -314,7 +327,7 @@ func (p *parser) acl(f []string) {
 }
 
 func (p *parser) tokenExists(user, tok string) bool {
-	u := p.cfg.Users[user]
+	u := p.users.Value(user)
 	if u == nil {
 		return false
 	}
@@ -323,10 +336,10 @@ func (p *parser) tokenExists(user, tok string) bool {
 }
 
 func (p *parser) ensurePool(id string) *Pool {
-	pl := p.cfg.Pools[id]
+	pl := p.pools.Value(id)
 	if pl == nil {
 		pl = &Pool{VMs: Set{}, Storage: Set{}, Pools: Set{}}
-		p.cfg.Pools[id] = pl
+		p.pools.Set(id, pl)
 	}
 	return pl
 }
@@ -357,7 +370,7 @@ func (p *parser) pool(f []string) {
 			break
 		}
 		parent := cur[:i]
-		p.cfg.Pools[cur].Parent = parent
+		p.pools.Value(cur).Parent = parent
 		p.ensurePool(parent).Pools[cur] = struct{}{}
 		cur = parent
 	}
@@ -373,12 +386,12 @@ func (p *parser) pool(f []string) {
 			p.warn("ignore invalid vmid '%s' in pool '%s'", raw, id)
 			continue
 		}
-		if _, dup := p.cfg.VMs[vmid]; dup {
+		if p.vms.Has(vmid) {
 			p.warn("ignore duplicate vmid '%s' in pool '%s'", vmid, id)
 			continue
 		}
 		pl.VMs[vmid] = struct{}{}
-		p.cfg.VMs[vmid] = id
+		p.vms.Set(vmid, id)
 	}
 	for _, sid := range ident.SplitList(field(f, 4)) {
 		if !ident.IsStorageID(sid) {
@@ -401,7 +414,7 @@ func (p *parser) token(f []string) {
 		p.warn("ignore token '%s' - (illegal characters in expire '%s')", id, field(f, 2))
 		return
 	}
-	u := p.cfg.Users[string(user)]
+	u := p.users.Value(string(user))
 	if u == nil {
 		p.warn("ignore token '%s' - user does not exist", id)
 		return
@@ -421,22 +434,36 @@ func (p *parser) token(f []string) {
 	}
 }
 
-// finish derives the users' group sets and, if a user line replaced an
-// earlier one with tokens, drops ACL entries of tokens that no longer exist.
+// finish derives the users' group sets (and those of members that are not
+// users) and, if a user line replaced an earlier one with tokens, drops ACL
+// entries of tokens that no longer exist, and builds the persistent maps.
 func (p *parser) finish() {
-	for gid, g := range p.cfg.Groups {
+	for gid, g := range p.groups.All() {
 		for m := range g.Users {
-			if u := p.cfg.Users[m]; u != nil {
+			if u := p.users.Value(m); u != nil {
 				if u.Groups == nil {
 					u.Groups = Set{}
 				}
 				u.Groups[gid] = struct{}{}
+				continue
 			}
+			s := p.memberOf.Value(m)
+			if s == nil {
+				s = Set{}
+				p.memberOf.Set(m, s)
+			}
+			s[gid] = struct{}{}
 		}
 	}
 	if p.replaced {
 		p.pruneTokens(p.cfg.ACL)
 	}
+	p.cfg.Users = p.users.Map()
+	p.cfg.Groups = p.groups.Map()
+	p.cfg.Roles = p.roles.Map()
+	p.cfg.Pools = p.pools.Map()
+	p.cfg.VMs = p.vms.Map()
+	p.cfg.MemberOf = p.memberOf.Map()
 }
 
 // pruneTokens removes entries of missing tokens and reports whether n is

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"testing"
 )
 
@@ -74,7 +75,7 @@ func TestReferenceExample(t *testing.T) {
 	if len(warns) != 0 || string(again.Render()) != example14Out {
 		t.Errorf("example does not round-trip unchanged (warnings %q)", warns)
 	}
-	a := cfg.Users["alice@pve"]
+	a := cfg.User("alice@pve")
 	if a.Lastname != "Müller" || a.Comment != "DB team: lead 100%" || a.Keys != "x" || a.Expire != 1767225600 ||
 		!a.Enable || !reflect.DeepEqual(a.Groups.Sorted(), []string{"admins", "dbteam"}) {
 		t.Errorf("alice = %+v", a)
@@ -82,11 +83,11 @@ func TestReferenceExample(t *testing.T) {
 	if tok := a.Tokens["monitoring"]; tok == nil || !tok.Privsep || tok.Expire != 1798761600 {
 		t.Errorf("alice token = %+v", tok)
 	}
-	if p := cfg.Pools["dev/web"]; p == nil || p.Parent != "dev" || !cfg.Pools["dev"].Pools.Has("dev/web") {
+	if p := cfg.Pool("dev/web"); p == nil || p.Parent != "dev" || !cfg.Pool("dev").Pools.Has("dev/web") {
 		t.Errorf("nested pool = %+v", p)
 	}
-	if cfg.VMs["101"] != "dev" {
-		t.Errorf("VMs = %v", cfg.VMs)
+	if cfg.VMs.Value("101") != "dev" {
+		t.Errorf("VMs = %v", cfg.VMs.SortedKeys())
 	}
 	if n := cfg.Find("/vms/100"); n == nil || n.Users["bob@pve"]["DBOperator"] || !n.Tokens["alice@pve!monitoring"]["PVEAuditor"] {
 		t.Errorf("/vms/100 node = %+v", n)
@@ -228,6 +229,41 @@ func checkCanonical(t testing.TB, cfg *Config) {
 	if out2 := again.Render(); string(out2) != string(out) {
 		t.Errorf("second render differs:\n%q\n%q", out, out2)
 	}
+	checkDerived(t, cfg)
+	checkDerived(t, again)
+}
+
+// checkDerived asserts that the users' group sets and MemberOf are exactly
+// the group member lists seen from the members' side.
+func checkDerived(t testing.TB, cfg *Config) {
+	t.Helper()
+	want := map[string]Set{}
+	for gid, g := range cfg.Groups.All() {
+		for m := range g.Users {
+			if want[m] == nil {
+				want[m] = Set{}
+			}
+			want[m][gid] = struct{}{}
+		}
+	}
+	for id, u := range cfg.Users.All() {
+		if got, w := u.Groups.Sorted(), want[id].Sorted(); !slices.Equal(got, w) {
+			t.Errorf("user %s groups %q, want %q", id, got, w)
+		}
+		if cfg.MemberOf.Has(id) {
+			t.Errorf("defined user %s in MemberOf", id)
+		}
+		delete(want, id)
+	}
+	for id, s := range cfg.MemberOf.All() {
+		if got, w := s.Sorted(), want[id].Sorted(); !slices.Equal(got, w) || len(got) == 0 {
+			t.Errorf("MemberOf %s = %q, want %q", id, got, w)
+		}
+		delete(want, id)
+	}
+	for id := range want {
+		t.Errorf("member %s missing from MemberOf", id)
+	}
 }
 
 // normalize maps empty and nil sets/maps alike so that DeepEqual compares
@@ -236,13 +272,17 @@ func normalize(c *Config) map[string]any { return toJSON(c) }
 
 func TestParseGroupsDerived(t *testing.T) {
 	cfg, _ := Parse([]byte("group:g2:a@pve\nuser:a@pve:1\ngroup:g1:a@pve,x@pve\n"))
-	if got := cfg.Users["a@pve"].Groups.Sorted(); !reflect.DeepEqual(got, []string{"g1", "g2"}) {
+	if got := cfg.User("a@pve").Groups.Sorted(); !reflect.DeepEqual(got, []string{"g1", "g2"}) {
 		t.Errorf("a@pve groups = %q", got)
 	}
-	if !cfg.Groups["g1"].Users.Has("x@pve") {
+	if !cfg.Group("g1").Users.Has("x@pve") {
 		t.Error("unknown member x@pve not kept")
 	}
-	if cfg.Users["root@pam"].Groups != nil {
+	if got := cfg.MemberOf.Value("x@pve").Sorted(); !slices.Equal(got, []string{"g1"}) || cfg.MemberOf.Len() != 1 {
+		t.Errorf("MemberOf = %q (%d entries)", got, cfg.MemberOf.Len())
+	}
+	checkDerived(t, cfg)
+	if cfg.User("root@pam").Groups != nil {
 		t.Error("root@pam has groups")
 	}
 }
@@ -250,16 +290,16 @@ func TestParseGroupsDerived(t *testing.T) {
 func TestBuiltinRolesPresent(t *testing.T) {
 	cfg, _ := Parse([]byte("role:PVEAuditor:Sys.Modify\nrole:Administrator\n"))
 	for name, want := range map[string]int{"Administrator": 47, "NoAccess": 0, "PVEAuditor": 7, "PVEVMAdmin": 23} {
-		r := cfg.Roles[name]
+		r := cfg.Role(name)
 		if r == nil || len(r.Privs) != want {
 			t.Errorf("role %s = %v, want %d privileges", name, r, want)
 		}
 	}
-	if cfg.Roles["PVEAuditor"].Privs.Has("Sys.Modify") || BuiltinRole("PVEAuditor").Privs.Has("Sys.Modify") {
+	if cfg.Role("PVEAuditor").Privs.Has("Sys.Modify") || BuiltinRole("PVEAuditor").Privs.Has("Sys.Modify") {
 		t.Error("built-in role modified")
 	}
-	if len(cfg.Roles) != 17 {
-		t.Errorf("%d roles", len(cfg.Roles))
+	if cfg.Roles.Len() != 17 {
+		t.Errorf("%d roles", cfg.Roles.Len())
 	}
 }
 
@@ -269,7 +309,7 @@ func TestEmptyAndNil(t *testing.T) {
 		if len(warns) != 0 || string(cfg.Render()) != root+"\n\n\n\n" {
 			t.Errorf("Parse(%q) = %q, %q", in, cfg.Render(), warns)
 		}
-		if u := cfg.Users["root@pam"]; u == nil || !u.Enable {
+		if u := cfg.User("root@pam"); u == nil || !u.Enable {
 			t.Error("root@pam missing or disabled")
 		}
 	}
@@ -322,7 +362,7 @@ func TestFixtureConfigs(t *testing.T) {
 	// test8.cfg: token with an empty privsep field parses as privsep 0.
 	data, _ := os.ReadFile(filepath.Join(fixtureDir, "test8.cfg"))
 	cfg, _ := Parse(data)
-	if tok := cfg.Users["carol@pam"].Tokens["token"]; tok == nil || tok.Privsep {
+	if tok := cfg.User("carol@pam").Tokens["token"]; tok == nil || tok.Privsep {
 		t.Errorf("carol@pam!token = %+v", tok)
 	}
 }

@@ -18,8 +18,7 @@ func (c *Config) Render() []byte {
 	var b bytes.Buffer
 	b.Grow(c.sizeHint())
 
-	for _, id := range sortedKeys(c.Users) {
-		u := c.Users[id]
+	for id, u := range c.Users.All() {
 		if u == nil {
 			continue
 		}
@@ -64,8 +63,7 @@ func (c *Config) Render() []byte {
 	}
 	b.WriteByte('\n')
 
-	for _, id := range sortedKeys(c.Groups) {
-		g := c.Groups[id]
+	for id, g := range c.Groups.All() {
 		if g == nil {
 			continue
 		}
@@ -79,8 +77,7 @@ func (c *Config) Render() []byte {
 	}
 	b.WriteByte('\n')
 
-	for _, id := range sortedKeys(c.Pools) {
-		p := c.Pools[id]
+	for id, p := range c.Pools.All() {
 		if p == nil {
 			continue
 		}
@@ -96,14 +93,14 @@ func (c *Config) Render() []byte {
 	}
 	b.WriteByte('\n')
 
-	for _, id := range sortedKeys(c.Roles) {
+	for id, r := range c.Roles.All() {
 		if privs.IsBuiltin(id) {
 			continue
 		}
 		b.WriteString("role:")
 		b.WriteString(id)
 		b.WriteByte(':')
-		if r := c.Roles[id]; r != nil {
+		if r != nil {
 			writeList(&b, r.Privs)
 		}
 		b.WriteString(":\n")
@@ -115,8 +112,8 @@ func (c *Config) Render() []byte {
 }
 
 func (c *Config) sizeHint() int {
-	n := 64 + 80*len(c.Users) + 40*len(c.Groups) + 40*len(c.Pools) + 60*len(c.Roles)
-	for _, u := range c.Users {
+	n := 64 + 80*c.Users.Len() + 40*c.Groups.Len() + 40*c.Pools.Len() + 60*c.Roles.Len()
+	for _, u := range c.Users.All() {
 		if u != nil {
 			n += 48 * len(u.Tokens)
 		}
