@@ -28,6 +28,12 @@ func checkUserid(param, s string) error {
 	if err := ident.VerifyUsername(s); err != nil {
 		return formatErr(param, err)
 	}
+	// Proxmox's user regex allows ',' and ';', but group member and ACL
+	// lists are split on them when user.cfg is read again: such a user could
+	// not survive a re-read (the model must equal its bytes), so refuse it.
+	if strings.ContainsAny(s, ",;") {
+		return formatErr(param, fmt.Errorf("user name '%s' contains a list separator (',' or ';')", s))
+	}
 	return nil
 }
 
