@@ -7,7 +7,7 @@ RAFT    ?= 127.0.0.1:5405
 FUZZTIME ?= 3s
 CHAOS   ?= 10m
 
-.PHONY: build run test unit vet fuzz-short compat chaos cluster cluster-down bench clean
+.PHONY: build run test lint unit vet fuzz-short compat chaos cluster cluster-down bench clean
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -15,13 +15,16 @@ build:
 run: build
 	$(BIN)/pvecfs serve --data-dir $(DATA) --api-addr $(API) --raft-addr $(RAFT)
 
-# test runs every test: vet, unit tests with the race detector (this includes the
+# test runs every test: vet, gofmt + staticcheck, unit tests with the race detector (this includes the
 # multi-process cluster tests under tests/), a short run of each fuzz target,
 # and the real-client compatibility tests (own module in tests/compat).
-test: vet unit fuzz-short compat
+test: vet lint unit fuzz-short compat
 
 vet:
 	$(GO) vet ./...
+
+lint:
+	@scripts/lint.sh
 
 # PVECFS_HARNESS_RACE=1: the multi-process tests run race-built daemons too.
 unit:

@@ -149,7 +149,6 @@ func (s *AccessState) check(d *perm.Decl, pre func(*Request) error) func(*Reques
 // Permission declarations used by several endpoints.
 var (
 	declAll      = &perm.Decl{User: "all"}
-	declWorld    = &perm.Decl{User: "world"}
 	declSelfOrUM = &perm.Decl{Check: perm.Or(perm.UseridParam(perm.UseridSelf), perm.UseridGroup([]string{"User.Modify"}))}
 )
 

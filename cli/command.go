@@ -178,8 +178,6 @@ func Main(prog string, cmds []*Command, env *Env, args []string) int {
 	return 1
 }
 
-var errHelp = errors.New("help")
-
 func find(cmds []*Command, name string) *Command {
 	for _, c := range cmds {
 		if c.Name == name {

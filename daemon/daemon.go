@@ -53,7 +53,6 @@ type Daemon struct {
 	started  time.Time
 	cancel   context.CancelFunc
 	done     chan struct{}
-	servers  []func()
 	apiLn    net.Listener
 	sockLn   net.Listener
 	metrics  *metrics

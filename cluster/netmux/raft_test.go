@@ -137,7 +137,7 @@ func onLeader(t *testing.T, nodes []*raftNode, op func(*raft.Raft) raft.Future) 
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		var err error = raft.ErrNotLeader
+		err := raft.ErrNotLeader
 		for _, n := range nodes {
 			if n.raft.State() == raft.Leader {
 				err = op(n.raft).Error()

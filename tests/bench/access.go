@@ -69,8 +69,8 @@ type accessResult struct {
 	elapsed   time.Duration
 }
 
-func (r *accessResult) err() error {
-	return errors.Join(r.setupErr, r.createErr, r.raftErr, r.getErr, r.bareErr)
+func (ar *accessResult) err() error {
+	return errors.Join(ar.setupErr, ar.createErr, ar.raftErr, ar.getErr, ar.bareErr)
 }
 
 // accessPart runs the access benchmark on pc (started here when nil and no
