@@ -11,7 +11,6 @@ require (
 	github.com/hashicorp/raft-boltdb/v2 v2.3.1
 	github.com/prometheus/client_golang v1.25.0
 	go.etcd.io/bbolt v1.4.3
-	golang.org/x/crypto v0.59.0
 )
 
 require (
