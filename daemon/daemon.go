@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
@@ -446,6 +447,10 @@ func (d *Daemon) serve(ctx context.Context) error {
 		go func() {
 			mux := http.NewServeMux()
 			mux.Handle("/metrics", d.metrics.handler())
+			// profiling for operators, on the same private listener
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 			if err := api.Serve(ctx, mln, mux, d.log); err != nil {
 				d.log.Error("metrics server stopped", "err", err)
 			}

@@ -14,6 +14,8 @@ N=${N:-3}
 
 api_port() { echo $((18005 + $1)); }
 raft_port() { echo $((15404 + $1)); }
+metrics_port() { echo $((19104 + $1)); }
+SERVE_ARGS=${SERVE_ARGS:-}
 
 up() {
   go build -o "$BIN/" ./cmd/...
@@ -21,7 +23,8 @@ up() {
   for i in $(seq 1 "$N"); do
     d="$DATA/pve$i"; mkdir -p "$d"
     PVECFS_ROOT_PASSWORD="$PW" nohup "$BIN/pvecfs" serve --node "pve$i" --data-dir "$d/data" \
-      --api-addr "127.0.0.1:$(api_port "$i")" --raft-addr "127.0.0.1:$(raft_port "$i")" >"$d/log" 2>&1 &
+      --api-addr "127.0.0.1:$(api_port "$i")" --raft-addr "127.0.0.1:$(raft_port "$i")" \
+      --metrics-addr "127.0.0.1:$(metrics_port "$i")" $SERVE_ARGS >"$d/log" 2>&1 &
     echo $! >"$d/pid"
   done
   for i in $(seq 1 "$N"); do
@@ -38,7 +41,7 @@ up() {
     PVECFS_JOIN_PASSWORD="$PW" "$BIN/pvecm" add "127.0.0.1:$(api_port 1)" --fingerprint "$fp" --data-dir "$DATA/pve$i/data"
   done
   "$BIN/pvecm" status --data-dir "$DATA/pve1/data"
-  for i in $(seq 1 "$N"); do echo "pve$i: https://127.0.0.1:$(api_port "$i")  (log $DATA/pve$i/log)"; done
+  for i in $(seq 1 "$N"); do echo "pve$i: https://127.0.0.1:$(api_port "$i")  metrics http://127.0.0.1:$(metrics_port "$i")/metrics  (log $DATA/pve$i/log)"; done
   echo "root@pam password: $PW"
 }
 
