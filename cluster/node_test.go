@@ -53,7 +53,7 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-var fastTiming = Timing{Heartbeat: 200 * time.Millisecond, Election: 200 * time.Millisecond, LeaderLease: 100 * time.Millisecond, Commit: 10 * time.Millisecond}
+var fastTiming = Timing{Heartbeat: 500 * time.Millisecond, Election: 500 * time.Millisecond, LeaderLease: 250 * time.Millisecond, Commit: 5 * time.Millisecond}
 
 func startTestNode(t *testing.T, ca testCA, name, dir, addr string, bootstrap bool) *Node {
 	t.Helper()
