@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"sort"
 	"strings"
 
 	"github.com/pvecfs/pvecfs/access/ident"
@@ -42,17 +41,11 @@ func newTokenInfo(t *usercfg.Token) tokenInfo {
 
 // tokenList lists a user's tokens sorted by id (nil without tokens).
 func tokenList(u *usercfg.User) []tokenListEntry {
-	if len(u.Tokens) == 0 {
+	if u.Tokens.Len() == 0 {
 		return nil
 	}
-	subs := make([]string, 0, len(u.Tokens))
-	for sub := range u.Tokens {
-		subs = append(subs, sub)
-	}
-	sort.Strings(subs)
-	out := make([]tokenListEntry, 0, len(subs))
-	for _, sub := range subs {
-		t := u.Tokens[sub]
+	out := make([]tokenListEntry, 0, u.Tokens.Len())
+	for sub, t := range u.Tokens.All() { // sorted by id
 		out = append(out, tokenListEntry{Tokenid: sub, Privsep: accBool01(t.Privsep), Expire: t.Expire, Comment: t.Comment})
 	}
 	return out
@@ -102,7 +95,7 @@ func accLookupToken(cfg *usercfg.Config, userid, sub string) (*usercfg.Token, er
 	if err != nil {
 		return nil, err
 	}
-	t := u.Tokens[sub]
+	t := u.Token(sub)
 	if t == nil {
 		return nil, accDie("no such token '%s' for user '%s'", sub, userid)
 	}
@@ -161,7 +154,7 @@ func (s *AccessState) createToken(r *Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if u.Tokens[sub] != nil {
+	if u.Token(sub) != nil {
 		return nil, ParamErr("tokenid", "Token already exists.")
 	}
 	const prefix = "generating token failed"

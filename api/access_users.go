@@ -185,9 +185,9 @@ func (s *AccessState) readUser(r *Request) (any, error) {
 	if d.Groups == nil {
 		d.Groups = []string{}
 	}
-	if len(u.Tokens) > 0 {
-		d.Tokens = make(map[string]tokenInfo, len(u.Tokens))
-		for sub, t := range u.Tokens {
+	if u.Tokens.Len() > 0 {
+		d.Tokens = make(map[string]tokenInfo, u.Tokens.Len())
+		for sub, t := range u.Tokens.All() {
 			d.Tokens[sub] = newTokenInfo(t)
 		}
 	}

@@ -506,8 +506,8 @@ func (a *AuthService) checkToken(v string) (*Identity, *authFail) {
 	if err := checkUserEnabled(cfg, string(owner), now); err != nil {
 		return nil, &authFail{msg: msgAuthFailed, user: id, reason: err.Error(), retry: true}
 	}
-	tok, ok := cfg.User(string(owner)).Tokens[string(sub)]
-	if !ok || tok == nil {
+	tok := cfg.User(string(owner)).Token(string(sub))
+	if tok == nil {
 		return nil, &authFail{msg: msgAuthFailed, user: id, reason: fmt.Sprintf("no such token '%s' for user '%s'", sub, owner), retry: true}
 	}
 	if tok.Expire != 0 && tok.Expire < now {

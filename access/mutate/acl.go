@@ -142,7 +142,7 @@ func tokenExists(cfg *usercfg.Config, userid, sub string) error {
 	if u == nil {
 		return die(cfs.CodeNotFound, "no such user ('%s')", userid)
 	}
-	if u.Tokens[sub] == nil {
+	if u.Token(sub) == nil {
 		return die(cfs.CodeNotFound, "no such token '%s' for user '%s'", sub, userid)
 	}
 	return nil

@@ -119,6 +119,34 @@ func BenchmarkTokenCreate(b *testing.B) {
 			}
 		}
 	})
+	// One user with many tokens (100 users in all): the cost of a token
+	// change must not grow with the number of tokens of its user.
+	for _, n := range []int{10, 1000} {
+		m := manyTokens(b, n)
+		b.Run(fmt.Sprintf("user-tokens=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			r := TokenCreate{Userid: "user00042@pve", Tokenid: "new", Hash: hashB, Comment: "bench"}
+			for b.Loop() {
+				if _, _, err := CreateToken(m, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// manyTokens returns the 100-user models with n more tokens for
+// user00042@pve.
+func manyTokens(tb testing.TB, n int) Models {
+	tb.Helper()
+	m := cachedBig(tb, 100)
+	for i := 0; i < n; i++ {
+		var err error
+		if m, _, err = CreateToken(m, TokenCreate{Userid: "user00042@pve", Tokenid: fmt.Sprintf("t%04d", i), Hash: hashA}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return m
 }
 
 func BenchmarkTokenDelete(b *testing.B) {

@@ -7,10 +7,11 @@ import (
 
 // edit builds a new user.cfg model from an old one, copy-on-write: the new
 // Config shares every map and value of the old one until a change needs its
-// own copy. The top-level maps are persistent (pmap), so replacing an entry
-// copies only the O(log n) path to it, whatever the size of the file; an
-// entry is copied the first time it is written, and untouched entries and
-// ACL subtrees stay shared. The old model is never modified.
+// own copy. The top-level maps, User.Tokens and ACLNode.Children are
+// persistent (pmap), so replacing an entry copies only the O(log n) path to
+// it, whatever the size of the file, of a user's tokens or of a node's
+// children; an entry is copied the first time it is written, and untouched
+// entries and ACL subtrees stay shared. The old model is never modified.
 type edit struct {
 	c *usercfg.Config
 
@@ -198,7 +199,7 @@ func (e *edit) aclChain(path string) ([]*usercfg.ACLNode, []string) {
 	chain = append(chain, root)
 	cur := root
 	for _, comp := range comps {
-		child := cur.Children[comp]
+		child := cur.Children.Value(comp)
 		if child == nil {
 			child = &usercfg.ACLNode{}
 			if e.nodes == nil {
@@ -208,10 +209,7 @@ func (e *edit) aclChain(path string) ([]*usercfg.ACLNode, []string) {
 		} else {
 			child = e.ownNode(child)
 		}
-		if cur.Children == nil {
-			cur.Children = map[string]*usercfg.ACLNode{}
-		}
-		cur.Children[comp] = child
+		cur.Children = cur.Children.Set(comp, child)
 		chain = append(chain, child)
 		cur = child
 	}
@@ -226,11 +224,12 @@ func pruneChain(chain []*usercfg.ACLNode, comps []string) {
 		if i == 0 || !chain[i].IsEmpty() {
 			continue
 		}
-		delete(chain[i-1].Children, comps[i-1])
+		chain[i-1].Children = chain[i-1].Children.Delete(comps[i-1])
 	}
 }
 
-// tidy sets a node's empty maps to nil, as the parser leaves them.
+// tidy sets a node's empty member maps to nil, as the parser leaves them
+// (an emptied persistent Children map is already the zero Map).
 func tidy(n *usercfg.ACLNode) {
 	if len(n.Users) == 0 {
 		n.Users = nil
@@ -240,9 +239,6 @@ func tidy(n *usercfg.ACLNode) {
 	}
 	if len(n.Tokens) == 0 {
 		n.Tokens = nil
-	}
-	if len(n.Children) == 0 {
-		n.Children = nil
 	}
 }
 
@@ -270,15 +266,18 @@ func purgeNode(n *usercfg.ACLNode, f *aclFilter, root bool) (*usercfg.ACLNode, b
 		}
 		return c
 	}
-	for name, child := range n.Children {
+	for name, child := range n.Children.All() {
 		nc, changed := purgeNode(child, f, false)
 		if !changed {
 			continue
 		}
+		// n.Children is not modified by these (persistent) updates, so
+		// the iteration over it is unaffected.
+		w := own()
 		if nc == nil {
-			delete(own().Children, name)
+			w.Children = w.Children.Delete(name)
 		} else {
-			own().Children[name] = nc
+			w.Children = w.Children.Set(name, nc)
 		}
 	}
 	if f.user != "" {

@@ -91,8 +91,7 @@ func dump(c *usercfg.Config) string {
 	var b strings.Builder
 	for id, u := range c.Users.All() {
 		fmt.Fprintf(&b, "user %s %v %d %q %q %q %q %q groups=%v\n", id, u.Enable, u.Expire, u.Firstname, u.Lastname, u.Email, u.Comment, u.Keys, u.Groups.Sorted())
-		for _, tid := range keys(u.Tokens) {
-			tk := u.Tokens[tid]
+		for tid, tk := range u.Tokens.All() {
 			fmt.Fprintf(&b, "  token %s %v %d %q\n", tid, tk.Privsep, tk.Expire, tk.Comment)
 		}
 	}

@@ -119,7 +119,7 @@ func CreateToken(m Models, r TokenCreate) (Models, *TokenCreateResult, error) {
 	if u == nil {
 		return m, nil, tokenExists(cfg, r.Userid, r.Tokenid)
 	}
-	if u.Tokens[r.Tokenid] != nil {
+	if u.Token(r.Tokenid) != nil {
 		return m, nil, paramErr("tokenid", "Token already exists.")
 	}
 	full := r.Userid + "!" + r.Tokenid
@@ -140,10 +140,7 @@ func CreateToken(m Models, r TokenCreate) (Models, *TokenCreateResult, error) {
 	}
 	e := newEdit(cfg)
 	nu := e.user(r.Userid)
-	if nu.Tokens == nil {
-		nu.Tokens = map[string]*usercfg.Token{}
-	}
-	nu.Tokens[r.Tokenid] = t
+	nu.Tokens = nu.Tokens.Set(r.Tokenid, t)
 	out := m
 	out.Users = e.result()
 	out.Tokens = store
@@ -171,7 +168,7 @@ func UpdateToken(m Models, r TokenUpdate) (Models, *TokenUpdateResult, error) {
 	if err := tokenExists(cfg, r.Userid, r.Tokenid); err != nil {
 		return m, nil, err
 	}
-	t := cfg.User(r.Userid).Tokens[r.Tokenid].Clone()
+	t := cfg.User(r.Userid).Token(r.Tokenid).Clone()
 	for _, opt := range r.Delete {
 		if opt != "comment" {
 			return m, nil, locked("updating token info failed", paramErr("delete", fmt.Sprintf("unknown option '%s'", opt)))
@@ -199,7 +196,8 @@ func UpdateToken(m Models, r TokenUpdate) (Models, *TokenUpdateResult, error) {
 		res.FullTokenid = full
 	}
 	e := newEdit(cfg)
-	e.user(r.Userid).Tokens[r.Tokenid] = t
+	nu := e.user(r.Userid)
+	nu.Tokens = nu.Tokens.Set(r.Tokenid, t)
 	out.Users = e.result()
 	return out, res, nil
 }
@@ -216,10 +214,7 @@ func DeleteToken(m Models, r TokenDelete) (Models, error) {
 	full := r.Userid + "!" + r.Tokenid
 	e := newEdit(cfg)
 	u := e.user(r.Userid)
-	delete(u.Tokens, r.Tokenid)
-	if len(u.Tokens) == 0 {
-		u.Tokens = nil
-	}
+	u.Tokens = u.Tokens.Delete(r.Tokenid)
 	e.purge(aclFilter{tokens: []string{full}})
 	out := m
 	out.Users = e.result()

@@ -43,7 +43,7 @@ func TestCreateToken(t *testing.T) {
 			if h, _ := n.Tokens.Hash(tt.want.FullTokenid); h != tt.req.Hash {
 				t.Errorf("stored hash = %q", h)
 			}
-			if n.Users.User(tt.req.Userid).Tokens[tt.req.Tokenid] == nil {
+			if n.Users.User(tt.req.Userid).Token(tt.req.Tokenid) == nil {
 				t.Error("token not in user.cfg")
 			}
 			if n.Shadow != old.Shadow || n.Domains != old.Domains {
@@ -97,7 +97,7 @@ func TestUpdateToken(t *testing.T) {
 			if !tt.req.Regenerate && n.Tokens != old.Tokens {
 				t.Error("token.cfg changed without regenerate")
 			}
-			tok := n.Users.User("alice@pve").Tokens["ci"]
+			tok := n.Users.User("alice@pve").Token("ci")
 			if b2i(tok.Privsep) != tt.want.Privsep || tok.Expire != tt.want.Expire || tok.Comment != tt.want.Comment {
 				t.Errorf("stored token = %+v", tok)
 			}
@@ -110,13 +110,13 @@ func TestDeleteToken(t *testing.T) {
 		n := runModels(t, baseModels(t), nil, func(m Models) (Models, error) {
 			return DeleteToken(m, TokenDelete{Userid: "alice@pve", Tokenid: "mon"})
 		})
-		if n.Users.User("alice@pve").Tokens["mon"] != nil || n.Tokens.Has("alice@pve!mon") {
+		if n.Users.User("alice@pve").Token("mon") != nil || n.Tokens.Has("alice@pve!mon") {
 			t.Fatal("token remains")
 		}
 		if n.Users.Find("/pool") != nil {
 			t.Error("token ACL remains")
 		}
-		if !n.Tokens.Has("alice@pve!ci") || n.Users.User("alice@pve").Tokens["ci"] == nil {
+		if !n.Tokens.Has("alice@pve!ci") || n.Users.User("alice@pve").Token("ci") == nil {
 			t.Error("other token lost")
 		}
 	})
@@ -124,7 +124,7 @@ func TestDeleteToken(t *testing.T) {
 		n := runModels(t, baseModels(t), nil, func(m Models) (Models, error) {
 			return DeleteToken(m, TokenDelete{Userid: "bob@pve", Tokenid: "t1"})
 		})
-		if n.Users.User("bob@pve").Tokens != nil || n.Users.Find("/nodes/n1") != nil {
+		if n.Users.User("bob@pve").Tokens.Len() != 0 || n.Users.Find("/nodes/n1") != nil {
 			t.Error("token or its ACL remains")
 		}
 		if n.Users.Find("/nodes") == nil {

@@ -285,7 +285,7 @@ func DeleteUser(m Models, r UserDelete) (Models, error) {
 		e.removeMember(gid, id)
 	}
 	f := aclFilter{user: id}
-	for sub := range u.Tokens {
+	for sub := range u.Tokens.Keys() {
 		f.tokens = append(f.tokens, id+"!"+sub)
 	}
 	e.purge(f)

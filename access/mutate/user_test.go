@@ -17,7 +17,7 @@ func TestCreateUser(t *testing.T) {
 	}{
 		{"minimal", UserCreate{Userid: "new@pve"}, nil, func(t *testing.T, old, n Models) {
 			u := n.Users.User("new@pve")
-			if u == nil || !u.Enable || u.Expire != 0 || u.Groups != nil || u.Tokens != nil {
+			if u == nil || !u.Enable || u.Expire != 0 || u.Groups != nil || u.Tokens.Len() != 0 {
 				t.Fatalf("user = %+v", u)
 			}
 			if n.Shadow != old.Shadow || n.Tokens != old.Tokens || n.PAMShadow != old.PAMShadow || n.Domains != old.Domains {
@@ -217,7 +217,7 @@ func TestDeleteUser(t *testing.T) {
 		}
 		checkCanonical(t, m.Users)
 		u := m.Users.User("bob@pve")
-		if u.Groups != nil || u.Tokens != nil || m.Tokens.Has("bob@pve!t1") {
+		if u.Groups != nil || u.Tokens.Len() != 0 || m.Tokens.Has("bob@pve!t1") {
 			t.Errorf("old state revived: %+v", u)
 		}
 		if ok, _ := hasACL(m.Users, "/vms/100", "u", "bob@pve", "Custom"); ok {

@@ -172,7 +172,7 @@ func TestLargeConfigSize(t *testing.T) {
 	users, tokens := 0, 0
 	for _, u := range cfg.Users.All() {
 		users++
-		tokens += len(u.Tokens)
+		tokens += u.Tokens.Len()
 	}
 	entries := 0
 	var count func(n *usercfg.ACLNode)
@@ -182,7 +182,7 @@ func TestLargeConfigSize(t *testing.T) {
 				entries += len(rm)
 			}
 		}
-		for _, c := range n.Children {
+		for _, c := range n.Children.All() {
 			count(c)
 		}
 	}

@@ -31,7 +31,7 @@ func Compile(cfg *usercfg.Config) *Engine {
 		if u == nil {
 			continue
 		}
-		for sub, t := range u.Tokens {
+		for sub, t := range u.Tokens.All() {
 			b.defineToken(name, name+"!"+sub, t != nil && t.Privsep)
 		}
 	}
@@ -89,7 +89,7 @@ func (b *builder) mirror(src *usercfg.ACLNode, n *node) {
 		}
 	}
 	sort.Slice(n.groupIDs, func(i, j int) bool { return n.groupIDs[i] < n.groupIDs[j] })
-	for c, child := range src.Children {
+	for c, child := range src.Children.All() {
 		b.mirror(child, b.child(n, c))
 	}
 }

@@ -125,7 +125,7 @@ func TestEffectivePermissionsOracle(t *testing.T) {
 			if _, ok := byAuth[u]; !ok {
 				t.Errorf("%s: oracle lacks %s", cfgName, u)
 			}
-			for sub := range user.Tokens {
+			for sub := range user.Tokens.Keys() {
 				if _, ok := byAuth[u+"!"+sub]; !ok {
 					t.Errorf("%s: oracle lacks %s!%s", cfgName, u, sub)
 				}

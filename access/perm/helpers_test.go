@@ -28,10 +28,7 @@ func (c testConfig) token(tokenid string, privsep bool) testConfig {
 	owner, sub, _ := strings.Cut(tokenid, "!")
 	c.user(owner)
 	u := c.User(owner)
-	if u.Tokens == nil {
-		u.Tokens = map[string]*usercfg.Token{}
-	}
-	u.Tokens[sub] = &usercfg.Token{Privsep: privsep}
+	u.Tokens = u.Tokens.Set(sub, &usercfg.Token{Privsep: privsep})
 	return c
 }
 
@@ -65,13 +62,12 @@ func (c testConfig) acl(prop bool, path, members, roles string) testConfig {
 		if comp == "" {
 			continue
 		}
-		if n.Children == nil {
-			n.Children = map[string]*usercfg.ACLNode{}
+		child := n.Children.Value(comp)
+		if child == nil {
+			child = &usercfg.ACLNode{}
+			n.Children = n.Children.Set(comp, child)
 		}
-		if n.Children[comp] == nil {
-			n.Children[comp] = &usercfg.ACLNode{}
-		}
-		n = n.Children[comp]
+		n = child
 	}
 	for _, m := range strings.Split(members, ",") {
 		var target *map[string]usercfg.RoleMap

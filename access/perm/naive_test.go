@@ -22,10 +22,10 @@ func naiveRoles(cfg *usercfg.Config, authid, path string) map[string]bool {
 	}
 	if owner, sub, ok := naiveSplitToken(authid); ok {
 		u := cfg.User(owner)
-		if u == nil || u.Tokens[sub] == nil {
+		if u.Token(sub) == nil {
 			return map[string]bool{}
 		}
-		if !u.Tokens[sub].Privsep {
+		if !u.Token(sub).Privsep {
 			return naiveRoles(cfg, owner, path)
 		}
 	}
@@ -99,11 +99,11 @@ func naivePermissions(cfg *usercfg.Config, authid, path string) map[string]bool 
 	intersect := false
 	if owner, sub, ok := naiveSplitToken(authid); ok {
 		u := cfg.User(owner)
-		if u == nil || u.Tokens[sub] == nil {
+		if u.Token(sub) == nil {
 			return map[string]bool{}
 		}
 		ownerPrivs = naivePermissions(cfg, owner, path)
-		if !u.Tokens[sub].Privsep {
+		if !u.Token(sub).Privsep {
 			return ownerPrivs
 		}
 		intersect = owner != RootUser

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pvecfs/pvecfs/access/privs"
 	"github.com/pvecfs/pvecfs/access/usercfg"
+	"github.com/pvecfs/pvecfs/access/usercfg/pmap"
 )
 
 // randomConfig builds a small, dense configuration (few names, many
@@ -21,10 +22,10 @@ func randomConfig(r *rand.Rand) *usercfg.Config {
 			cfg.Users = cfg.Users.Set(u, &usercfg.User{Enable: true})
 		}
 		user := cfg.User(u)
-		user.Tokens = map[string]*usercfg.Token{}
+		user.Tokens = pmap.Map[*usercfg.Token]{}
 		for _, t := range []string{"t1", "t2"} {
 			if r.Intn(3) > 0 {
-				user.Tokens[t] = &usercfg.Token{Privsep: r.Intn(2) == 0}
+				user.Tokens = user.Tokens.Set(t, &usercfg.Token{Privsep: r.Intn(2) == 0})
 			}
 		}
 	}
@@ -68,13 +69,12 @@ func randomConfig(r *rand.Rand) *usercfg.Config {
 	for i := 0; i < 4+r.Intn(20); i++ {
 		n := cfg.ACL
 		for _, c := range paths[r.Intn(len(paths))] {
-			if n.Children == nil {
-				n.Children = map[string]*usercfg.ACLNode{}
+			child := n.Children.Value(c)
+			if child == nil {
+				child = &usercfg.ACLNode{}
+				n.Children = n.Children.Set(c, child)
 			}
-			if n.Children[c] == nil {
-				n.Children[c] = &usercfg.ACLNode{}
-			}
-			n = n.Children[c]
+			n = child
 		}
 		role := roleNames[r.Intn(len(roleNames))]
 		prop := r.Intn(3) > 0

@@ -81,7 +81,7 @@ func TestBigConfig(t *testing.T) {
 	}
 	tokens := 0
 	for _, u := range cfg.Users.All() {
-		tokens += len(u.Tokens)
+		tokens += u.Tokens.Len()
 	}
 	if cfg.Users.Len() != 10001 || tokens != 20000 {
 		t.Fatalf("users %d tokens %d", cfg.Users.Len(), tokens)

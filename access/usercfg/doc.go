@@ -3,11 +3,12 @@
 //
 // # Model
 //
-// Parse returns a *Config whose top-level maps are persistent sorted maps
-// (pmap.Map: Get, Len, Set and Delete returning a new map, All in key order):
+// Parse returns a *Config whose top-level maps, a user's tokens and an ACL
+// node's children are persistent sorted maps (pmap.Map: Get, Len, Set and
+// Delete returning a new map, All in key order):
 //
 //	Config.Users   userid -> *User{Enable, Expire, Firstname, Lastname, Email,
-//	                        Comment, Keys, Groups Set, Tokens map[sub]*Token}
+//	                        Comment, Keys, Groups Set, Tokens pmap[sub]*Token}
 //	Config.Groups  groupid -> *Group{Users Set, Comment}
 //	Config.Roles   roleid -> *Role{Privs Set}   (the 17 built-in roles included;
 //	                        they share package-level values)
@@ -16,7 +17,7 @@
 //	Config.MemberOf member -> Set of groups, for group members that are not
 //	                        defined users (derived, like User.Groups)
 //	Config.ACL     root *ACLNode{Users, Groups, Tokens map[id]RoleMap,
-//	                        Children map[component]*ACLNode}
+//	                        Children pmap[component]*ACLNode}
 //
 // RoleMap maps a role to its propagate flag. Group members and ACL user and
 // group entries may name users and groups that are not defined (Proxmox keeps

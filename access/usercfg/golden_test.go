@@ -73,9 +73,9 @@ func aclJSON(n *ACLNode) map[string]any {
 	if len(n.Tokens) > 0 {
 		m["tokens"] = membersJSON(n.Tokens)
 	}
-	if len(n.Children) > 0 {
+	if n.Children.Len() > 0 {
 		c := map[string]any{}
-		for k, v := range n.Children {
+		for k, v := range n.Children.All() {
 			c[k] = aclJSON(v)
 		}
 		m["children"] = c
@@ -101,9 +101,9 @@ func toJSON(c *Config) map[string]any {
 		if len(u.Groups) > 0 {
 			m["groups"] = setJSON(u.Groups)
 		}
-		if len(u.Tokens) > 0 {
+		if u.Tokens.Len() > 0 {
 			toks := map[string]any{}
-			for tid, t := range u.Tokens {
+			for tid, t := range u.Tokens.All() {
 				tm := map[string]any{"privsep": flagJSON(t.Privsep), "expire": float64(t.Expire)}
 				if t.Comment != "" {
 					tm["comment"] = t.Comment

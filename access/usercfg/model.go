@@ -97,8 +97,9 @@ type User struct {
 	Keys string
 	// Groups is the set of defined groups that list the user as a member.
 	Groups Set
-	// Tokens maps a token sub-ID to the token.
-	Tokens map[string]*Token
+	// Tokens maps a token sub-ID to the token. It is persistent, so a token
+	// change costs O(log n) in the user's tokens (User.Clone shares it).
+	Tokens pmap.Map[*Token]
 }
 
 // Token is one API token (token: line).
@@ -151,8 +152,9 @@ type ACLNode struct {
 	Groups map[string]RoleMap
 	// Tokens maps a full token ID to its roles at this path.
 	Tokens map[string]RoleMap
-	// Children maps a path component to the child node.
-	Children map[string]*ACLNode
+	// Children maps a path component to the child node. It is persistent,
+	// so replacing a child costs O(log n) in the node's children.
+	Children pmap.Map[*ACLNode]
 }
 
 // builtinRoles are shared, immutable Role values for the built-in roles.
@@ -189,18 +191,20 @@ func (c *Config) Clone() *Config {
 	return &n
 }
 
-// Clone returns a copy of the user with copied Groups and Tokens maps (the
-// Token values are shared).
+// Clone returns a copy of the user with a copied Groups set; the persistent
+// Tokens map and the Token values are shared (replace, do not modify, them).
 func (u *User) Clone() *User {
 	n := *u
 	n.Groups = u.Groups.Clone()
-	if u.Tokens != nil {
-		n.Tokens = make(map[string]*Token, len(u.Tokens))
-		for k, v := range u.Tokens {
-			n.Tokens[k] = v
-		}
-	}
 	return &n
+}
+
+// Token returns the token with sub-ID sub, or nil. It is nil-safe.
+func (u *User) Token(sub string) *Token {
+	if u == nil {
+		return nil
+	}
+	return u.Tokens.Value(sub)
 }
 
 // Clone returns a copy of the token.
@@ -237,20 +241,15 @@ func (m RoleMap) Clone() RoleMap {
 	return n
 }
 
-// Clone returns a copy of the node with copied member and children maps; the
-// RoleMap values and child nodes are shared.
+// Clone returns a copy of the node with copied member maps; the persistent
+// Children map, the RoleMap values and the child nodes are shared.
 func (n *ACLNode) Clone() *ACLNode {
-	c := &ACLNode{}
-	c.Users = cloneMembers(n.Users)
-	c.Groups = cloneMembers(n.Groups)
-	c.Tokens = cloneMembers(n.Tokens)
-	if n.Children != nil {
-		c.Children = make(map[string]*ACLNode, len(n.Children))
-		for k, v := range n.Children {
-			c.Children[k] = v
-		}
+	return &ACLNode{
+		Users:    cloneMembers(n.Users),
+		Groups:   cloneMembers(n.Groups),
+		Tokens:   cloneMembers(n.Tokens),
+		Children: n.Children,
 	}
-	return c
 }
 
 func cloneMembers(m map[string]RoleMap) map[string]RoleMap {
@@ -269,12 +268,12 @@ func (n *ACLNode) Child(name string) *ACLNode {
 	if n == nil {
 		return nil
 	}
-	return n.Children[name]
+	return n.Children.Value(name)
 }
 
 // IsEmpty reports whether the node has no entries and no children.
 func (n *ACLNode) IsEmpty() bool {
-	return n == nil || (len(n.Users) == 0 && len(n.Groups) == 0 && len(n.Tokens) == 0 && len(n.Children) == 0)
+	return n == nil || (len(n.Users) == 0 && len(n.Groups) == 0 && len(n.Tokens) == 0 && n.Children.Len() == 0)
 }
 
 // Find returns the node of a normalised ACL path, or nil if there is none.
@@ -303,19 +302,14 @@ func (n *ACLNode) walk(path string, fn func(string, *ACLNode)) {
 		return
 	}
 	fn(path, n)
-	if len(n.Children) == 0 {
+	if n.Children.Len() == 0 {
 		return
 	}
 	if path == "/" {
 		path = ""
 	}
-	keys := make([]string, 0, len(n.Children))
-	for k := range n.Children {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		n.Children[k].walk(path+"/"+k, fn)
+	for k, c := range n.Children.All() {
+		c.walk(path+"/"+k, fn)
 	}
 }
 

@@ -20,7 +20,7 @@ func TestCloneIsIndependent(t *testing.T) {
 
 	u := c.User("alice@pve").Clone()
 	u.Groups["extra"] = struct{}{}
-	delete(u.Tokens, "monitoring")
+	u.Tokens = u.Tokens.Delete("monitoring")
 	u.Comment = "changed"
 	c.Users = c.Users.Set("alice@pve", u)
 
@@ -36,13 +36,13 @@ func TestCloneIsIndependent(t *testing.T) {
 	r.Privs["Sys.Audit"] = struct{}{}
 	c.Roles = c.Roles.Set("DBOperator", r)
 
-	tok := orig.User("root@pam").Tokens["automation"].Clone()
+	tok := orig.User("root@pam").Token("automation").Clone()
 	tok.Privsep = true
 
 	root := c.ACL.Clone()
 	vms := root.Child("vms").Clone()
 	vms.Groups["other"] = RoleMap{"NoAccess": true}
-	root.Children["vms"] = vms
+	root.Children = root.Children.Set("vms", vms)
 	if root.Users != nil {
 		t.Fatal("root node has user entries")
 	}
@@ -55,7 +55,7 @@ func TestCloneIsIndependent(t *testing.T) {
 	if string(c.Render()) == before {
 		t.Error("clone did not change")
 	}
-	if orig.User("root@pam").Tokens["automation"].Privsep {
+	if orig.User("root@pam").Token("automation").Privsep {
 		t.Error("token clone shares state")
 	}
 }
@@ -110,11 +110,11 @@ func TestFindAndWalk(t *testing.T) {
 
 func TestRenderNilEntries(t *testing.T) {
 	c := &Config{
-		Users:  pmap.From(map[string]*User{"a@pve": nil, "b@pve": {Tokens: map[string]*Token{"tk": nil}}}),
+		Users:  pmap.From(map[string]*User{"a@pve": nil, "b@pve": {Tokens: pmap.From(map[string]*Token{"tk": nil})}}),
 		Groups: pmap.From(map[string]*Group{"g": nil}),
 		Pools:  pmap.From(map[string]*Pool{"p": nil}),
 		Roles:  pmap.From(map[string]*Role{"r": nil}),
-		ACL:    &ACLNode{Children: map[string]*ACLNode{"vms": nil}},
+		ACL:    &ACLNode{Children: pmap.From(map[string]*ACLNode{"vms": nil})},
 	}
 	want := "user:b@pve:0:0::::::\n\n\n\nrole:r::\n\n"
 	if got := string(c.Render()); got != want {

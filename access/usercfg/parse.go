@@ -50,6 +50,9 @@ type parser struct {
 	pools    pmap.Builder[*Pool]
 	vms      pmap.Builder[string]
 	memberOf pmap.Builder[Set]
+	// kids collects each ACL node's children; finish makes them
+	// persistent (a Builder per node would cost more than the plain map).
+	kids     map[*ACLNode]map[string]*ACLNode
 	warnings []string
 	fields   []string
 	// replaced is set when a user line replaced an earlier definition (and
@@ -168,7 +171,7 @@ func (p *parser) user(f []string) {
 	if v := field(f, 8); truthy(v) {
 		u.Keys = v
 	}
-	if old, ok := p.users.Get(id); ok && len(old.Tokens) > 0 {
+	if old, ok := p.users.Get(id); ok && old.Tokens.Len() > 0 {
 		p.replaced = true
 	}
 	p.users.Set(id, u)
@@ -239,13 +242,18 @@ func (p *parser) role(f []string) {
 func (p *parser) node(path string) *ACLNode {
 	n := p.cfg.ACL
 	for _, comp := range ident.SplitPath(path) {
-		c := n.Children[comp]
+		kids := p.kids[n]
+		c := kids[comp]
 		if c == nil {
-			if n.Children == nil {
-				n.Children = map[string]*ACLNode{}
+			if kids == nil {
+				if p.kids == nil {
+					p.kids = map[*ACLNode]map[string]*ACLNode{}
+				}
+				kids = map[string]*ACLNode{}
+				p.kids[n] = kids
 			}
 			c = &ACLNode{}
-			n.Children[comp] = c
+			kids[comp] = c
 		}
 		n = c
 	}
@@ -331,8 +339,7 @@ func (p *parser) tokenExists(user, tok string) bool {
 	if u == nil {
 		return false
 	}
-	_, ok := u.Tokens[tok]
-	return ok
+	return u.Tokens.Has(tok)
 }
 
 func (p *parser) ensurePool(id string) *Pool {
@@ -419,13 +426,12 @@ func (p *parser) token(f []string) {
 		p.warn("ignore token '%s' - user does not exist", id)
 		return
 	}
-	if u.Tokens == nil {
-		u.Tokens = map[string]*Token{}
-	}
-	t := u.Tokens[string(tok)]
+	// Most users have a few tokens: Set (O(log n)) is cheaper here than
+	// a Builder per user.
+	t := u.Tokens.Value(string(tok))
 	if t == nil {
 		t = &Token{}
-		u.Tokens[string(tok)] = t
+		u.Tokens = u.Tokens.Set(string(tok), t)
 	}
 	t.Privsep = truthy(field(f, 3))
 	t.Expire = expire
@@ -458,6 +464,9 @@ func (p *parser) finish() {
 	if p.replaced {
 		p.pruneTokens(p.cfg.ACL)
 	}
+	for n, kids := range p.kids {
+		n.Children = pmap.From(kids)
+	}
 	p.cfg.Users = p.users.Map()
 	p.cfg.Groups = p.groups.Map()
 	p.cfg.Roles = p.roles.Map()
@@ -475,10 +484,11 @@ func (p *parser) pruneTokens(n *ACLNode) bool {
 			delete(n.Tokens, tid)
 		}
 	}
-	for k, c := range n.Children {
+	kids := p.kids[n]
+	for k, c := range kids {
 		if p.pruneTokens(c) {
-			delete(n.Children, k)
+			delete(kids, k)
 		}
 	}
-	return len(n.Users) == 0 && len(n.Groups) == 0 && len(n.Tokens) == 0 && len(n.Children) == 0
+	return len(n.Users) == 0 && len(n.Groups) == 0 && len(n.Tokens) == 0 && len(kids) == 0
 }

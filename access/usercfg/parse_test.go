@@ -80,7 +80,7 @@ func TestReferenceExample(t *testing.T) {
 		!a.Enable || !reflect.DeepEqual(a.Groups.Sorted(), []string{"admins", "dbteam"}) {
 		t.Errorf("alice = %+v", a)
 	}
-	if tok := a.Tokens["monitoring"]; tok == nil || !tok.Privsep || tok.Expire != 1798761600 {
+	if tok := a.Token("monitoring"); tok == nil || !tok.Privsep || tok.Expire != 1798761600 {
 		t.Errorf("alice token = %+v", tok)
 	}
 	if p := cfg.Pool("dev/web"); p == nil || p.Parent != "dev" || !cfg.Pool("dev").Pools.Has("dev/web") {
@@ -362,7 +362,7 @@ func TestFixtureConfigs(t *testing.T) {
 	// test8.cfg: token with an empty privsep field parses as privsep 0.
 	data, _ := os.ReadFile(filepath.Join(fixtureDir, "test8.cfg"))
 	cfg, _ := Parse(data)
-	if tok := cfg.User("carol@pam").Tokens["token"]; tok == nil || tok.Privsep {
+	if tok := cfg.User("carol@pam").Token("token"); tok == nil || tok.Privsep {
 		t.Errorf("carol@pam!token = %+v", tok)
 	}
 }

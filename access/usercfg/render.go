@@ -43,8 +43,7 @@ func (c *Config) Render() []byte {
 			b.WriteString(u.Keys)
 		}
 		b.WriteString(":\n")
-		for _, tid := range sortedKeys(u.Tokens) {
-			t := u.Tokens[tid]
+		for tid, t := range u.Tokens.All() {
 			if t == nil {
 				continue
 			}
@@ -115,7 +114,7 @@ func (c *Config) sizeHint() int {
 	n := 64 + 80*c.Users.Len() + 40*c.Groups.Len() + 40*c.Pools.Len() + 60*c.Roles.Len()
 	for _, u := range c.Users.All() {
 		if u != nil {
-			n += 48 * len(u.Tokens)
+			n += 48 * u.Tokens.Len()
 		}
 	}
 	return n
