@@ -152,3 +152,40 @@ func TestLocksOverAPI(t *testing.T) {
 		t.Fatalf("stale fenced write: %d %s", st, env.Message)
 	}
 }
+
+func TestMetricsEndpoint(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("PVECFS_ROOT_PASSWORD", "secret123")
+	maddr := freePort(t)
+	d, err := Start(context.Background(), Config{Node: "pve1", DataDir: dir, APIAddr: freePort(t), RaftAddr: freePort(t),
+		MetricsAddr: maddr, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	c := sockClient(dir)
+	// one lock wait that times out, so the counters move
+	if st, env := call(t, c, "POST", "/pvecfs/locks/x", url.Values{"owner": {"a"}}); st != 200 {
+		t.Fatalf("acquire: %d %s", st, env.Message)
+	}
+	if st, _ := call(t, c, "POST", "/pvecfs/locks/x", url.Values{"owner": {"b"}, "timeout": {"1"}}); st != 500 {
+		t.Fatalf("second acquire: %d", st)
+	}
+	resp, err := http.Get("http://" + maddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"pvecfs_raft_state 2", "pvecfs_quorate 1", "pvecfs_lock_waits_total", "pvecfs_lock_timeouts_total",
+		"pvecfs_fsm_apply_seconds_count", "pvecfs_tree_entries", "pvecfs_forwarded_writes_total"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "pvecfs_lock_timeouts_total ") && strings.HasSuffix(line, " 0") {
+			t.Errorf("lock timeout not counted: %s", line)
+		}
+	}
+}
