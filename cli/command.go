@@ -203,9 +203,39 @@ func names(cmds []*Command) string {
 
 func isHelp(a string) bool { return a == "--help" || a == "-help" || a == "-h" }
 
+// leadingGlobals splits off global options given before the command
+// ("pveum --data-dir DIR user list"); they are handed to the leaf command
+// as if they followed it.
+func leadingGlobals(args []string) (lead, rest []string) {
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") && !isHelp(args[0]) && args[0] != "--" {
+		name, hasValue := strings.TrimLeft(args[0], "-"), false
+		if i := strings.IndexByte(name, '='); i >= 0 {
+			name, hasValue = name[:i], true
+		}
+		var opt *Opt
+		for _, o := range append(append([]Opt(nil), ConnOpts...), OutputOpts...) {
+			if o.Name == name {
+				o := o
+				opt = &o
+			}
+		}
+		if opt == nil {
+			break
+		}
+		n := 1
+		if !hasValue && opt.Type != Bool && len(args) > 1 {
+			n = 2
+		}
+		lead = append(lead, args[:n]...)
+		args = args[n:]
+	}
+	return lead, args
+}
+
 func run(prog string, root []*Command, env *Env, args []string) error {
 	level := root
 	path := []string{prog}
+	lead, args := leadingGlobals(args)
 	if len(args) > 0 && (args[0] == "help" || isHelp(args[0])) {
 		fmt.Fprint(env.Stdout, Usage(prog, root, args[1:]))
 		return nil
@@ -228,6 +258,9 @@ func run(prog string, root []*Command, env *Env, args []string) error {
 		if cmd.Run == nil {
 			level = cmd.Sub
 			continue
+		}
+		if len(lead) > 0 && !cmd.Raw {
+			args = append(append([]string(nil), args...), lead...)
 		}
 		for _, a := range args {
 			if a == "--" || cmd.Raw {
