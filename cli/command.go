@@ -246,6 +246,10 @@ func run(prog string, root []*Command, env *Env, args []string) error {
 		}
 		cmd := find(level, args[0])
 		if cmd == nil {
+			if strings.HasPrefix(args[0], "-") && len(args[0]) > 1 {
+				name, _, _ := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+				return usageErr("Unknown option: %s (options go after the command; see '%s help')", name, prog)
+			}
 			return usageErr("unknown command '%s %s' (see '%s help')", strings.Join(path, " "), args[0], prog)
 		}
 		if len(cmd.AliasOf) > 0 {
