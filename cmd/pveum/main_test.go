@@ -5,89 +5,32 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pvecfs/pvecfs/cli"
+	"github.com/pvecfs/pvecfs/cli/clitest"
 )
 
-type request struct {
-	Method, Path string
-	Form         url.Values
-}
+type request = clitest.Request
 
-// fakeNode records requests on a Unix socket in a temporary data dir and
-// answers each with the data of its answers entry ("METHOD PATH"), or null.
-type fakeNode struct {
-	mu      sync.Mutex
-	reqs    []request
-	dir     string
-	answers map[string]string
-}
+// fakeNode is the shared fake node plus this program's runner.
+type fakeNode struct{ *clitest.FakeNode }
 
 func newFakeNode(t *testing.T, answers map[string]string) *fakeNode {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "pveum-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	f := &fakeNode{dir: dir, answers: answers}
-	ln, err := net.Listen("unix", filepath.Join(dir, cli.SocketName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: f}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return f
+	return &fakeNode{clitest.NewFakeNode(t, answers)}
 }
 
-func (f *fakeNode) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	form, _ := url.ParseQuery(string(body))
-	for k, v := range r.URL.Query() {
-		form[k] = v
-	}
-	path := strings.TrimPrefix(r.URL.EscapedPath(), cli.APIPrefix)
-	f.mu.Lock()
-	f.reqs = append(f.reqs, request{r.Method, path, form})
-	f.mu.Unlock()
-	out, ok := f.answers[r.Method+" "+path]
-	if !ok {
-		out = `{"data":null}`
-	}
-	status := 200
-	if strings.HasPrefix(out, "!") {
-		status, out = 500, out[1:]
-		if strings.Contains(out, "Parameter verification failed") {
-			status = 400
-		}
-	}
-	w.WriteHeader(status)
-	io.WriteString(w, out)
-}
-
-func (f *fakeNode) take() []request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	r := f.reqs
-	f.reqs = nil
-	return r
-}
+func (f *fakeNode) take() []request { return f.Take() }
 
 func (f *fakeNode) run(args []string, env map[string]string, prompts ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	e := &cli.Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
 		if k == "PVECFS_DATA_DIR" {
-			return f.dir
+			return f.Dir
 		}
 		if k == "LANG" {
 			return "C.UTF-8"
