@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path"
 	"regexp"
 	"sync/atomic"
 	"time"
@@ -29,15 +30,7 @@ type FileInfo struct {
 }
 
 func fileInfo(e *cfs.Entry, content bool) FileInfo {
-	fi := FileInfo{Path: e.Path, Name: e.Path, Type: "file", Version: e.Version, Mtime: e.Mtime, Writer: e.Writer}
-	if i := len(e.Path) - 1; i >= 0 {
-		for j := i; j >= 0; j-- {
-			if e.Path[j] == '/' {
-				fi.Name = e.Path[j+1:]
-				break
-			}
-		}
-	}
+	fi := FileInfo{Path: e.Path, Name: path.Base(e.Path), Type: "file", Version: e.Version, Mtime: e.Mtime, Writer: e.Writer}
 	if e.IsDir() {
 		fi.Type = "dir"
 		return fi

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sort"
 
 	"github.com/pvecfs/pvecfs/cfs"
 )
@@ -195,9 +196,5 @@ func opDelNode(tx *cfs.Txn, body json.RawMessage) (any, error) {
 }
 
 func sortMembers(ms []Member) {
-	for i := 1; i < len(ms); i++ {
-		for j := i; j > 0 && ms[j].NodeID < ms[j-1].NodeID; j-- {
-			ms[j], ms[j-1] = ms[j-1], ms[j]
-		}
-	}
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].NodeID < ms[j].NodeID })
 }

@@ -148,20 +148,12 @@ func (d *Daemon) nonDefaultConfig() []string {
 		}
 		extra = append(extra, p)
 	}
-	checks := []struct {
-		path, want string
-	}{
-		{"user.cfg", "user:root@pam"},
-		{"domains.cfg", ""},
-		{"priv/shadow.cfg", ""},
-		{"priv/token.cfg", ""},
-	}
-	for _, c := range checks {
-		e, ok := d.tree.Get(c.path)
+	for _, p := range []string{"user.cfg", "domains.cfg", "priv/shadow.cfg", "priv/token.cfg"} {
+		e, ok := d.tree.Get(p)
 		if !ok {
 			continue
 		}
-		switch c.path {
+		switch p {
 		case "user.cfg":
 			for _, line := range strings.Split(string(e.Bytes()), "\n") {
 				line = strings.TrimSpace(line)
@@ -177,7 +169,7 @@ func (d *Daemon) nonDefaultConfig() []string {
 			}
 		default:
 			if strings.TrimSpace(string(e.Bytes())) != "" {
-				extra = append(extra, c.path+" is not empty")
+				extra = append(extra, p+" is not empty")
 			}
 		}
 	}
