@@ -1,7 +1,9 @@
 package cfs
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -71,14 +73,34 @@ func NewCommand(op string, body any) (*Command, error) {
 	return c, nil
 }
 
-// Encode serialises the command for the log.
-func (c *Command) Encode() ([]byte, error) { return json.Marshal(c) }
+// Encode serialises the command for the log: the envelope as one JSON
+// line, then the body. Apply parses the small envelope and hands the body
+// to the handler as is, so the body is decoded once, not twice.
+func (c *Command) Encode() ([]byte, error) {
+	env := *c
+	env.Body = nil
+	b, err := json.Marshal(&env)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(b, '\n'), c.Body...), nil
+}
 
-// DecodeCommand parses a log entry.
+// DecodeCommand parses a log entry (the envelope line and the body; an
+// entry that is a single JSON object with a "body" field is read too).
 func DecodeCommand(b []byte) (*Command, error) {
 	var c Command
-	if err := json.Unmarshal(b, &c); err != nil {
+	head, body, split := bytes.Cut(b, []byte{'\n'})
+	if err := json.Unmarshal(head, &c); err != nil {
 		return nil, fmt.Errorf("decode command: %w", err)
+	}
+	if split {
+		if c.Body != nil {
+			return nil, errors.New("decode command: body given twice")
+		}
+		if len(body) > 0 {
+			c.Body = body
+		}
 	}
 	if c.V != CommandVersion {
 		return nil, fmt.Errorf("decode command: unsupported version %d", c.V)

@@ -22,10 +22,10 @@ import (
 const maxFrame = 8 << 20
 
 type rpcRequest struct {
-	Type string          `json:"type"`
-	Data json.RawMessage `json:"data,omitempty"` // an encoded command (JSON), sent as is
-	ID   string          `json:"id,omitempty"`
-	Addr string          `json:"addr,omitempty"`
+	Type string `json:"type"`
+	Data []byte `json:"data,omitempty"` // an encoded command (log entry)
+	ID   string `json:"id,omitempty"`
+	Addr string `json:"addr,omitempty"`
 }
 
 type rpcResponse struct {
